@@ -1,0 +1,66 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import config as config_module
+from core.extensions import babel, csrf, db
+from core.routing import PnyxFlask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    app = PnyxFlask(
+        "pnyx",
+        root_path=str(ROOT),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "core" / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(config_module.load_from_environment())
+    app.config.update(config_overrides or {})
+    config_module.check_production_safety(app.config)
+    app.url_map.platform_host = app.config["PLATFORM_DOMAIN"]
+
+    if app.config["TRUSTED_PROXY_COUNT"] > 0:
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    babel.init_app(app, default_locale="fr", default_timezone="Europe/Paris")
+    csrf.init_app(app)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    from core import cli, errors, health
+
+    errors.init_app(app)
+    health.init_app(app)
+    cli.init_app(app)
+
+    import tenants
+
+    tenants.init_app(app)
+    _register_feature_packages(app)
+    return app
+
+
+def _register_feature_packages(app: Flask) -> None:
+    """Packages that add pages register themselves here, platform or tenant side."""
+    from core.platform_views import bp as platform_bp
+
+    app.register_blueprint(platform_bp)
+    from participation import init_app as participation_init
+
+    participation_init(app)

@@ -1,0 +1,83 @@
+"""Settings, read from environment variables with development defaults.
+
+Every setting is listed in README.md. In production the app refuses to start with the
+development secret key or without a platform domain.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - a marker, refused in production
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is not safe to run with."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def load_from_environment() -> dict:
+    env = os.environ.get("PNYX_ENV", "development")
+    production = env == "production"
+    return {
+        "PNYX_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pnyx"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_size": _int("DATABASE_POOL_SIZE", 5),
+            "max_overflow": _int("DATABASE_MAX_OVERFLOW", 5),
+            "pool_pre_ping": True,
+        },
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PLATFORM_DOMAIN": os.environ.get(
+            "PLATFORM_DOMAIN", "" if production else "pnyx.localhost:5000"
+        ),
+        "PREFERRED_URL_SCHEME": os.environ.get("URL_SCHEME", "https" if production else "http"),
+        # Number of trusted reverse proxies in front of the app. 0 means X-Forwarded-* headers
+        # are ignored: a client could otherwise pick another tenant's host.
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        "TENANT_CACHE_TTL": _float("TENANT_CACHE_TTL", 30.0),
+        "TENANT_CACHE_CHECK_INTERVAL": _float("TENANT_CACHE_CHECK_INTERVAL", 1.0),
+        "TENANT_MIGRATION_LOCK_TIMEOUT": os.environ.get("TENANT_MIGRATION_LOCK_TIMEOUT", "5s"),
+        "TENANT_EXPORT_DIR": os.environ.get("TENANT_EXPORT_DIR", "instance/exports"),
+        "PG_DUMP": os.environ.get("PG_DUMP", "pg_dump"),
+        "RQ_ASYNC": _bool(os.environ.get("RQ_ASYNC"), True),
+        "RQ_QUEUES": ["high", "default", "low"],
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": _int("SMTP_PORT", 1025),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Pnyx <ne-pas-repondre@pnyx.localhost>"),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Host-only cookies (ARCHITECTURE rule 8): never a Domain attribute.
+        "SESSION_COOKIE_DOMAIN": False,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }
+
+
+def check_production_safety(config: dict) -> None:
+    if config.get("PNYX_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise ConfigError("SECRET_KEY must be set to a private random value in production.")
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
+    if not config.get("PLATFORM_DOMAIN"):
+        raise ConfigError("PLATFORM_DOMAIN must be set in production (for example pnyx.fr).")

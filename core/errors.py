@@ -1,0 +1,49 @@
+"""French error pages, and JSON errors for API paths."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "La requête n'a pas pu être comprise.",
+    403: "Vous n'avez pas le droit d'effectuer cette action.",
+    404: "Cette page n'existe pas.",
+    405: "Cette action n'est pas possible ici.",
+    429: "Trop de tentatives : merci de patienter quelques minutes avant de réessayer.",
+    500: "Une erreur inattendue est survenue. L'équipe technique a été prévenue.",
+    503: "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.",
+}
+
+
+def _message(code: int, description: str | None) -> str:
+    return description or _(MESSAGES.get(code, MESSAGES[500]))
+
+
+def render_error(code: int, description: str | None = None, title: str | None = None):
+    message = _message(code, description)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": {"status": code, "message": message}}), code
+    try:
+        return render_template("errors/error.html", code=code, message=message, title=title), code
+    except Exception:  # noqa: BLE001 - an error page must never fail
+        current_app.logger.exception("error page failed to render")
+        return message, code, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        # Our own aborts carry a French description; Werkzeug's defaults are English.
+        own = getattr(exc, "pnyx_message", None)
+        response = render_error(exc.code or 500, own)
+        if exc.code == 503:
+            body, code = response
+            return body, code, {"Retry-After": "30"}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return render_error(500)

@@ -1,0 +1,59 @@
+"""Routing by *site* rather than by host name.
+
+A request is for the platform site (the platform domain) or for a tenant site (one of the
+tenants' hosts). Tenant blueprints are registered with ``subdomain="tenant"`` — a marker,
+not a real subdomain — and the URL adapter is bound to the marker of the resolved site, so
+a tenant route simply does not exist on the platform host and vice versa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, Request
+from werkzeug.routing import Map, MapAdapter
+from werkzeug.wsgi import get_host
+
+PLATFORM_SITE = ""
+TENANT_SITE = "tenant"
+
+
+class CrossSiteURLError(RuntimeError):
+    """A tenant URL was built without a tenant host to put it on."""
+
+
+class SiteMapAdapter(MapAdapter):
+    platform_host: str = ""
+
+    def get_host(self, domain_part: str | None) -> str:
+        site = self.subdomain if domain_part is None else domain_part
+        if site == self.subdomain:
+            return self.server_name
+        if site == PLATFORM_SITE:
+            return self.platform_host
+        raise CrossSiteURLError("a tenant URL needs the tenant's host (see tenants.urls)")
+
+
+class SiteMap(Map):
+    platform_host: str = ""
+
+    def bind(self, *args, **kwargs) -> MapAdapter:
+        adapter = super().bind(*args, **kwargs)
+        adapter.__class__ = SiteMapAdapter
+        adapter.platform_host = self.platform_host
+        return adapter
+
+
+class PnyxFlask(Flask):
+    url_map_class = SiteMap
+    #: Set by tenants: ``environ -> site marker`` ("" or "tenant").
+    site_marker_for: Callable[[dict], str] | None = None
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        if request is None:
+            return super().create_url_adapter(request)
+        if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
+            request.trusted_hosts = trusted_hosts
+        request.host = get_host(request.environ, request.trusted_hosts)
+        marker = self.site_marker_for(request.environ) if self.site_marker_for else PLATFORM_SITE
+        return self.url_map.bind_to_environ(request.environ, server_name=None, subdomain=marker)

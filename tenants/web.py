@@ -1,0 +1,84 @@
+"""Per-request tenancy: pick the site from the host, enter the tenant, enforce its status."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, g, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from core.routing import PLATFORM_SITE, TENANT_SITE
+from tenants.context import enter_tenant
+from tenants.resolver import PLATFORM, TENANT, HostResolver, Site
+
+SITE_ENVIRON_KEY = "pnyx.site"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Routes that answer on any host, whatever the tenant's state (load balancers probe them).
+ALWAYS_AVAILABLE = frozenset({"health.healthz", "tenant_health.healthz"})
+
+
+def _abort(code: int, message: str) -> None:
+    try:
+        abort(code)
+    except HTTPException as err:
+        err.pnyx_message = message
+        raise
+
+
+def site_for_environ(resolver: HostResolver, environ: dict) -> Site:
+    site = environ.get(SITE_ENVIRON_KEY)
+    if site is None:
+        from werkzeug.wsgi import get_host
+
+        site = resolver.resolve(get_host(environ))
+        environ[SITE_ENVIRON_KEY] = site
+    return site
+
+
+def current_site() -> Site:
+    return request.environ[SITE_ENVIRON_KEY]
+
+
+def init_app(app: Flask, resolver: HostResolver) -> None:
+    def marker(environ: dict) -> str:
+        site = site_for_environ(resolver, environ)
+        return TENANT_SITE if site.kind == TENANT else PLATFORM_SITE
+
+    app.site_marker_for = marker
+
+    @app.before_request
+    def _enter_site():
+        site = current_site()
+        g.site = site
+        if request.endpoint in ALWAYS_AVAILABLE:
+            return None
+        if site.kind == PLATFORM:
+            return None
+        if site.kind != TENANT or site.tenant.status == "archived":
+            _abort(404, _("Aucun espace de participation n'existe à cette adresse."))
+        tenant = site.tenant
+        if tenant.status == "provisioning":
+            _abort(
+                503,
+                _(
+                    "L'espace de participation de %(name)s est en cours de création. "
+                    "Il sera prêt dans quelques instants.",
+                    name=tenant.name,
+                ),
+            )
+        enter_tenant(tenant)
+        if tenant.status == "suspended" and request.method not in SAFE_METHODS:
+            _abort(
+                403,
+                _(
+                    "L'espace de participation de %(name)s est suspendu : il reste "
+                    "consultable, mais aucune modification n'est possible pour le "
+                    "moment.",
+                    name=tenant.name,
+                ),
+            )
+        return None
+
+    @app.context_processor
+    def _site_globals():
+        site = g.get("site")
+        return {"site": site, "tenant": site.tenant if site else None}
