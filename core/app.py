@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
+from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
 from core.extensions import babel, csrf, db
 from core.routing import PnyxFlask
 
@@ -27,6 +28,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(config_module.load_from_environment())
     app.config.update(config_overrides or {})
     config_module.check_production_safety(app.config)
+    # Even a Core statement on the raw engine must never resolve a tenant table to a real
+    # schema: the placeholder points to one that does not exist until a tenant is bound.
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    engine_options.setdefault("execution_options", {}).setdefault(
+        "schema_translate_map", {TENANT_SCHEMA_PLACEHOLDER: NO_TENANT_SCHEMA}
+    )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     app.url_map.platform_host = app.config["PLATFORM_DOMAIN"]
 
     if app.config["TRUSTED_PROXY_COUNT"] > 0:
@@ -40,6 +48,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     babel.init_app(app, default_locale="fr", default_timezone="Europe/Paris")
+    import tenants
+
+    # First: the site and tenant must be known (and a suspended tenant's writes refused)
+    # before any other before_request hook, CSRF included, runs.
+    tenants.init_app(app)
     csrf.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -48,10 +61,6 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
-
-    import tenants
-
-    tenants.init_app(app)
     _register_feature_packages(app)
     return app
 

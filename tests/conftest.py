@@ -1,0 +1,125 @@
+"""Test fixtures: one real PostgreSQL database and real Redis per test run (per xdist worker).
+
+The database is created at the start of the session and dropped at its end. Two tenants,
+A and B, are provisioned once for the whole session; tests that need a tenant of their own
+(lifecycle, migrations) create it with ``make_tenant``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from core.embedded import database_url_for_tests, redis_url_for_tests
+from tests.helpers import host_client
+
+PLATFORM = "pnyx.test"
+_codes = itertools.count()
+
+
+def _admin_engine(server_url: str) -> sa.Engine:
+    return sa.create_engine(
+        make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    server_url = database_url_for_tests()
+    name = f"pnyx_test_{secrets.token_hex(4)}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    return redis_url_for_tests()
+
+
+def base_config(database_url: str, redis_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "PNYX_ENV": "testing",
+        "SECRET_KEY": "test-" + secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "PLATFORM_DOMAIN": PLATFORM,
+        "RQ_ASYNC": False,
+        "TENANT_CACHE_CHECK_INTERVAL": 0.0,
+        "TENANT_EXPORT_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "pnyx-test-exports"),
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url):
+    from core import create_app
+    from tenants.migrate import upgrade_public
+
+    app = create_app(base_config(database_url, redis_url))
+    with app.app_context():
+        from core.db import db
+
+        upgrade_public(db.engine)
+    return app
+
+
+@pytest.fixture(scope="session")
+def make_tenant(app):
+    """Create and provision a tenant from a real commune; returns its ORM-free snapshot."""
+    from core.db import db
+    from tenants import official
+    from tenants.context import load_tenant_ref
+    from tenants.provisioning import provision_now
+    from tenants.services import create_tenant
+
+    communes = [c for c in official.search("saint", limit=500) if c.kind == "commune"]
+
+    def make(provision: bool = True, **kwargs):
+        commune = communes[next(_codes)]
+        with app.app_context():
+            slug = kwargs.pop("slug", None) or f"t-{uuid.uuid4().hex[:10]}"
+            tenant = create_tenant(commune.code, PLATFORM, slug=slug, **kwargs)
+            db.session.commit()
+            tenant_id = tenant.id
+            if provision:
+                provision_now(db.engine, tenant_id)
+            return load_tenant_ref(tenant_id)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tenant_a(make_tenant):
+    return make_tenant()
+
+
+@pytest.fixture(scope="session")
+def tenant_b(make_tenant):
+    return make_tenant()
+
+
+@pytest.fixture
+def client_for(app):
+    def make(host: str):
+        return host_client(app, host)
+
+    return make
+
+
+@pytest.fixture
+def platform_client(app):
+    return host_client(app, PLATFORM)
