@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -40,6 +41,7 @@ INSTANCE = ROOT / "instance"
 PGDATA = INSTANCE / "pgdata"
 REDIS_DIR = INSTANCE / "redis"
 MAIL_DIR = INSTANCE / "mail"
+RUN_STATE = INSTANCE / "run.json"  # this script's pid and its children's, for a run killed -9
 DEMO_TENANTS = ("mulhouse", "saillans", "angers")
 DEFAULT_PORT = 5000
 DEFAULT_SMTP_PORT = 1025
@@ -311,7 +313,18 @@ class Supervisor:
     def spawn(self, name: str, command: list[str], *, own_session: bool = True):
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=own_session)
         self.children[name] = process
+        self._save_state()
         return process
+
+    def _save_state(self) -> None:
+        if not INSTANCE.exists():
+            return
+        state = {
+            "pid": os.getpid(),
+            "children": {name: p.pid for name, p in self.children.items() if p.poll() is None},
+        }
+        with contextlib.suppress(OSError):
+            RUN_STATE.write_text(json.dumps(state))
 
     def run_step(self, name: str, command: list[str]) -> None:
         """Run a command to its end; raise SystemExit when it fails."""
@@ -357,6 +370,9 @@ class Supervisor:
                 say(f"stopping {name}...")
             self.stop_child(name, process, CHILD_STOP_TIMEOUT.get(name, 10.0))
         self.children.clear()
+        if RUN_STATE.exists() and _read_state().get("pid") == os.getpid():
+            with contextlib.suppress(OSError):
+                RUN_STATE.unlink()
         if self.mail_sink is not None:
             self.mail_sink.stop()
             self.mail_sink = None
@@ -370,6 +386,38 @@ class Supervisor:
             except Exception as exc:
                 fail(f"could not stop {label}: {exc}")
         self.redis = self.postgres = None
+
+
+def _read_state() -> dict:
+    try:
+        return json.loads(RUN_STATE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def stop_leftovers() -> None:
+    """Stop the web server and worker of a previous run that was killed (kill -9)."""
+    state = _read_state()
+    if not state or embedded._pid_alive(state.get("pid")):
+        return  # nothing recorded, or that run is alive (port check will tell)
+    for name, pid in state.get("children", {}).items():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            cwd = Path(f"/proc/{pid}/cwd").resolve()
+        except OSError:
+            continue
+        if b"flask" not in cmdline or cwd != ROOT:
+            continue  # the pid now belongs to another program
+        say(f"stopping the {name} left running by a previous run (pid {pid})")
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        RUN_STATE.unlink()
 
 
 def _group_alive(pgid: int) -> bool:
@@ -413,6 +461,7 @@ def serve(sup: Supervisor) -> int:
     if not (ROOT / "wsgi.py").exists():
         fail("wsgi.py is missing at the root of the repository: there is no app to run.")
         return 1
+    stop_leftovers()
     if not port_is_free("127.0.0.1", port):
         fail(
             f"port {port} is already in use (another `make run`?). "

@@ -27,11 +27,12 @@ GENERATION_KEY = "pnyx:tenant-cache:generation"
 PLATFORM = "platform"
 TENANT = "tenant"
 UNKNOWN = "unknown"
+UNAVAILABLE = "unavailable"  # the host could not be resolved (database down)
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    kind: str  # PLATFORM, TENANT or UNKNOWN
+    kind: str  # PLATFORM, TENANT, UNKNOWN or UNAVAILABLE
     host: str
     tenant: TenantRef | None = None
 

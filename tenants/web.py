@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, abort, g, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from core.routing import PLATFORM_SITE, TENANT_SITE
 from tenants.context import enter_tenant
-from tenants.resolver import PLATFORM, TENANT, HostResolver, Site
+from tenants.resolver import PLATFORM, TENANT, UNAVAILABLE, HostResolver, Site
+
+log = logging.getLogger(__name__)
 
 SITE_ENVIRON_KEY = "pnyx.site"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,7 +34,13 @@ def site_for_environ(resolver: HostResolver, environ: dict) -> Site:
     if site is None:
         from werkzeug.wsgi import get_host
 
-        site = resolver.resolve(get_host(environ))
+        host = get_host(environ)
+        try:
+            site = resolver.resolve(host)
+        except SQLAlchemyError:
+            # Database down and host not cached: only /healthz can answer (it says why).
+            log.exception("host resolution failed for %s", host)
+            site = Site(UNAVAILABLE, host)
         environ[SITE_ENVIRON_KEY] = site
     return site
 
@@ -53,6 +64,9 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
             return None
         if site.kind == PLATFORM:
             return None
+        if site.kind == UNAVAILABLE:
+            _abort(503, _("Le service est momentanément indisponible. Merci de réessayer "
+                          "dans quelques instants."))
         if site.kind != TENANT or site.tenant.status == "archived":
             _abort(404, _("Aucun espace de participation n'existe à cette adresse."))
         tenant = site.tenant

@@ -45,7 +45,11 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def redis_url():
-    return redis_url_for_tests()
+    # One Redis database per xdist worker, so queues and keys never cross test processes.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    url = redis_url_for_tests()
+    return url.replace("/13", f"/{13 + index % 3}") if url.endswith("/13") else url
 
 
 def base_config(database_url: str, redis_url: str, **overrides) -> dict:
