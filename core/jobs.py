@@ -56,6 +56,8 @@ def enqueue_after_commit(
 ) -> None:
     """Enqueue once the current transaction commits; drop it if the transaction rolls back."""
     session = session or db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, not just a commit, settles the pending jobs
     pending = session.info.setdefault(_PENDING_KEY, [])
     pending.append((func, args, queue, job_id, options))
 

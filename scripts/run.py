@@ -559,7 +559,7 @@ def main(argv: list[str]) -> int:
         if command == "serve":
             code = serve(sup)
         else:
-            if sup.signal_received is None and len(argv) < 2:
+            if len(argv) < 2:
                 fail("usage: run.py flask COMMAND [ARGS...]")
                 return 2
             code = run_flask(sup, argv[1:])

@@ -65,8 +65,13 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
         if site.kind == PLATFORM:
             return None
         if site.kind == UNAVAILABLE:
-            _abort(503, _("Le service est momentanément indisponible. Merci de réessayer "
-                          "dans quelques instants."))
+            _abort(
+                503,
+                _(
+                    "Le service est momentanément indisponible. Merci de réessayer "
+                    "dans quelques instants."
+                ),
+            )
         if site.kind != TENANT or site.tenant.status == "archived":
             _abort(404, _("Aucun espace de participation n'existe à cette adresse."))
         tenant = site.tenant

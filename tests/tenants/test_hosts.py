@@ -69,8 +69,12 @@ def test_tenant_subdomain_serves_its_space(client_for, tenant_a):
     response = client_for(tenant_a.primary_host).get("/api/v1/tenant")
     assert response.status_code == 200
     assert response.json == {
-        "slug": tenant_a.slug, "name": tenant_a.name, "kind": "commune",
-        "code": tenant_a.code, "population": tenant_a.population, "status": "active",
+        "slug": tenant_a.slug,
+        "name": tenant_a.name,
+        "kind": "commune",
+        "code": tenant_a.code,
+        "population": tenant_a.population,
+        "status": "active",
     }
     home = client_for(tenant_a.primary_host).get("/")
     assert home.status_code == 200 and tenant_a.name in home.text
@@ -168,8 +172,9 @@ def test_cache_invalidation_reaches_another_process(database_url, redis_url, mak
     from core import create_app
 
     ref = make_tenant()
-    config = base_config(database_url, redis_url, TENANT_CACHE_TTL=3600,
-                         TENANT_CACHE_CHECK_INTERVAL=0.0)
+    config = base_config(
+        database_url, redis_url, TENANT_CACHE_TTL=3600, TENANT_CACHE_CHECK_INTERVAL=0.0
+    )
     worker_1, worker_2 = create_app(config), create_app(config)
     assert host_client(worker_2, ref.primary_host).get("/").status_code == 200  # cached
     _set_status(worker_1, ref.id, "archived")
@@ -180,12 +185,14 @@ def test_ttl_expiry_without_invalidation(database_url, redis_url, make_tenant):
     from core import create_app
 
     ref = make_tenant()
-    app = create_app(base_config(database_url, redis_url, TENANT_CACHE_TTL=0.0,
-                                 TENANT_CACHE_CHECK_INTERVAL=3600))
+    app = create_app(
+        base_config(database_url, redis_url, TENANT_CACHE_TTL=0.0, TENANT_CACHE_CHECK_INTERVAL=3600)
+    )
     client = host_client(app, ref.primary_host)
     assert client.get("/").status_code == 200
     with app.app_context():  # a raw change that no hook sees: only the TTL helps
         with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE public.tenants SET status='archived' WHERE id=:i"),
-                         {"i": ref.id})
+            conn.execute(
+                sa.text("UPDATE public.tenants SET status='archived' WHERE id=:i"), {"i": ref.id}
+            )
     assert client.get("/").status_code == 404

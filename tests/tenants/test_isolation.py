@@ -182,8 +182,10 @@ def test_raw_sql_lands_in_the_current_tenant_schema(app, tenant_a, tenant_b):
                 schema = db.session.execute(sa.text("SELECT current_schema()")).scalar()
                 assert schema == ref.schema
                 db.session.execute(
-                    sa.text("INSERT INTO settings (key, value) VALUES ('raw', to_jsonb(CAST(:v AS text)))"
-                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                    sa.text(
+                        "INSERT INTO settings (key, value) VALUES ('raw', to_jsonb(CAST(:v AS text)))"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ),
                     {"v": ref.slug},
                 )
                 db.session.commit()

@@ -29,8 +29,9 @@ def _at_revision(app, ref, revision: str | None) -> None:
             create_schema(conn, ref.schema)
             set_local_search_path(conn, ref.schema)
             command.upgrade(migrate.alembic_config(migrate.TENANT, conn, ref.schema), revision)
-        conn.execute(sa.text("UPDATE public.tenants SET status='active' WHERE id=:i"),
-                     {"i": ref.id})
+        conn.execute(
+            sa.text("UPDATE public.tenants SET status='active' WHERE id=:i"), {"i": ref.id}
+        )
 
 
 def _revision(app, ref) -> str | None:
@@ -40,14 +41,19 @@ def _revision(app, ref) -> str | None:
 
 def _has_table(app, ref, table: str) -> bool:
     with app.app_context(), db.engine.connect() as conn:
-        return conn.scalar(sa.text("SELECT to_regclass(:t)"),
-                           {"t": f"{quote_schema(ref.schema)}.{table}"}) is not None
+        return (
+            conn.scalar(
+                sa.text("SELECT to_regclass(:t)"), {"t": f"{quote_schema(ref.schema)}.{table}"}
+            )
+            is not None
+        )
 
 
 def _migrate(app, jobs=1):
     with app.app_context():
-        return migrate.migrate_all(db.engine, app.config["SQLALCHEMY_DATABASE_URI"], jobs=jobs,
-                                   lock_timeout="5s")
+        return migrate.migrate_all(
+            db.engine, app.config["SQLALCHEMY_DATABASE_URI"], jobs=jobs, lock_timeout="5s"
+        )
 
 
 def _by_id(results):
@@ -100,9 +106,12 @@ def _wait_for_lock_wait(app, timeout=30.0) -> None:
     with app.app_context():
         while time.monotonic() < deadline:
             with db.engine.connect() as conn:
-                waiting = conn.scalar(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"))
+                waiting = conn.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock'"
+                    )
+                )
             if waiting:
                 return
             time.sleep(0.05)
@@ -114,19 +123,29 @@ def test_killed_midway_then_rerun(app, make_tenant, database_url, redis_url):
     first, blocked, last = (make_tenant(provision=False) for _ in range(3))
     for ref in (first, blocked, last):
         _at_revision(app, ref, "t0001")
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "PLATFORM_DOMAIN": "pnyx.test", "PNYX_ENV": "testing",
-           "TENANT_MIGRATION_LOCK_TIMEOUT": "120s"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PLATFORM_DOMAIN": "pnyx.test",
+        "PNYX_ENV": "testing",
+        "TENANT_MIGRATION_LOCK_TIMEOUT": "120s",
+    }
     with app.app_context():
         locker = db.engine.connect()
     try:
         # SHARE lets the runner read the version but blocks its UPDATE: the schema's
         # migration is then stuck midway, after its DDL, inside its transaction.
         locker.exec_driver_sql(
-            f"LOCK TABLE {quote_schema(blocked.schema)}.alembic_version IN SHARE MODE")
+            f"LOCK TABLE {quote_schema(blocked.schema)}.alembic_version IN SHARE MODE"
+        )
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "migrate", "--jobs", "1"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         _wait_for_lock_wait(app)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)

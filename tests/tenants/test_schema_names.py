@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from core.db import InvalidSchemaName, check_schema_name, db, engine_for_schema, schema_for_tenant_id
+from core.db import (
+    InvalidSchemaName,
+    check_schema_name,
+    db,
+    engine_for_schema,
+    schema_for_tenant_id,
+)
 from tenants import migrate, schema
 from tenants.context import TenantRef
 
-BAD_NAMES = ["public", "t_", "t_1; DROP SCHEMA public", 't_1"', "T_1", "t_1 ", "t_-1", "t_1a",
-             "pg_catalog", "tenant", "", None, 5, "t_１"]
+BAD_NAMES = [
+    "public",
+    "t_",
+    "t_1; DROP SCHEMA public",
+    't_1"',
+    "T_1",
+    "t_1 ",
+    "t_-1",
+    "t_1a",
+    "pg_catalog",
+    "tenant",
+    "",
+    None,
+    5,
+    "t_１",
+]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -38,8 +58,13 @@ def test_every_sql_entry_point_refuses(app, name):
         with pytest.raises(InvalidSchemaName):
             engine_for_schema(db.engine, name)
         with db.engine.connect() as conn:
-            for func in (schema.create_schema, schema.drop_schema, schema.schema_exists,
-                         schema.set_local_search_path, migrate.read_revision):
+            for func in (
+                schema.create_schema,
+                schema.drop_schema,
+                schema.schema_exists,
+                schema.set_local_search_path,
+                migrate.read_revision,
+            ):
                 with pytest.raises(InvalidSchemaName):
                     func(conn, name)
             with pytest.raises(InvalidSchemaName):
@@ -50,7 +75,17 @@ def test_every_sql_entry_point_refuses(app, name):
 
 
 def test_tenant_ref_schema_comes_from_the_id_only():
-    ref = TenantRef(id=7, slug="public", name="x", kind="commune", code="1", siren=None,
-                    population=0, departement=None, region=None, status="active",
-                    primary_host="public.pnyx.test")
+    ref = TenantRef(
+        id=7,
+        slug="public",
+        name="x",
+        kind="commune",
+        code="1",
+        siren=None,
+        population=0,
+        departement=None,
+        region=None,
+        status="active",
+        primary_host="public.pnyx.test",
+    )
     assert ref.schema == "t_7"
