@@ -10,9 +10,12 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
+from core import i18n
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
-from core.extensions import babel, csrf, db
+from core.extensions import csrf, db
 from core.routing import PnyxFlask
+from core.security import auth, headers, limits
+from core.security.sessions import SiteSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,14 +50,20 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     db.init_app(app)
-    babel.init_app(app, default_locale="fr", default_timezone="Europe/Paris")
+    i18n.init_app(app)
     import tenants
 
     # First: the site and tenant must be known (and a suspended tenant's writes refused)
     # before any other before_request hook, CSRF included, runs.
     tenants.init_app(app)
     csrf.init_app(app)
+    app.session_interface = SiteSessionInterface()
+    auth.init_app(app)
+    limits.init_app(app)
+    headers.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
+    # Templates link to optional features only when their endpoint is registered.
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     from core import cli, errors, health
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: "La requête n'a pas pu être comprise.",
+    401: "Merci de vous connecter pour accéder à cette page.",
     403: "Vous n'avez pas le droit d'effectuer cette action.",
     404: "Cette page n'existe pas.",
     405: "Cette action n'est pas possible ici.",

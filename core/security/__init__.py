@@ -1,0 +1,1 @@
+"""Security building blocks shared by the tenant and platform account realms."""
