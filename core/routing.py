@@ -37,11 +37,17 @@ class SiteMapAdapter(MapAdapter):
 class SiteMap(Map):
     platform_host: str = ""
 
-    def bind(self, *args, **kwargs) -> MapAdapter:
-        adapter = super().bind(*args, **kwargs)
+    def _site_adapter(self, adapter: MapAdapter) -> MapAdapter:
         adapter.__class__ = SiteMapAdapter
         adapter.platform_host = self.platform_host
         return adapter
+
+    def bind(self, *args, **kwargs) -> MapAdapter:
+        return self._site_adapter(super().bind(*args, **kwargs))
+
+    def bind_to_environ(self, *args, **kwargs) -> MapAdapter:
+        # Werkzeug calls Map.bind explicitly from here, bypassing the override above.
+        return self._site_adapter(super().bind_to_environ(*args, **kwargs))
 
 
 class PnyxFlask(Flask):

@@ -1,0 +1,206 @@
+"""Browser tests: the real app behind a live HTTP server, driven by headless Chromium.
+
+- ``live_server`` (session): its own app instance on the test database, served by Werkzeug
+  on 127.0.0.1 in a daemon thread. The platform domain is ``pnyx.localhost:PORT``; Chromium
+  resolves every ``*.localhost`` name to the loopback address, so tenant sites are
+  ``http://<slug>.pnyx.localhost:PORT/``. Under xdist each worker has its own server (and
+  its own database, from ``database_url``).
+- ``live_tenant`` (session): one provisioned tenant on that server.
+- ``browser`` (session): one Chromium (Debian's ``/usr/bin/chromium``; Playwright's own
+  browsers cannot be downloaded here); ``page`` gets a fresh context per test (fr-FR), so
+  tests share no cookies or storage.
+
+Every test in this folder is marked ``browser`` (``pytest -m "not browser"`` skips them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from tests.conftest import base_config
+
+pytest.register_assert_rewrite("tests.browser.axe")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOCALE = "fr-FR"
+TIMEOUT_MS = 10_000
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    marker = pytest.mark.browser
+    for item in items:
+        if item.path.is_relative_to(HERE) and item.get_closest_marker("browser") is None:
+            item.add_marker(marker)
+
+
+# --------------------------------------------------------------------------- live server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+class _LateBoundApp:
+    """The server binds its port before the app exists: the app's platform domain needs
+    the port, and letting the OS pick it (port 0) leaves no window for another process
+    to take it between choosing and binding."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    app: object
+    port: int
+
+    @property
+    def platform_host(self) -> str:
+        return f"pnyx.localhost:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The platform site's base URL, without a trailing slash."""
+        return f"http://{self.platform_host}"
+
+    def url_for_host(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+@dataclass(frozen=True)
+class LiveTenant:
+    ref: object  # tenants.context.TenantRef
+    url: str  # base URL, without a trailing slash
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def slug(self) -> str:
+        return self.ref.slug
+
+    def page_url(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, redis_url) -> Iterator[LiveServer]:
+    from core import create_app
+    from core.db import db
+    from tenants.migrate import upgrade_public
+
+    late_app = _LateBoundApp()
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler
+    )
+    port = server.server_port
+    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
+    with app.app_context():
+        upgrade_public(db.engine)
+    late_app.app = app
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, port=port)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _unused_commune_code() -> str:
+    """A real commune with no tenant yet in this database (other fixtures use "Saint-…")."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from tenants import official
+    from tenants.models import Tenant
+
+    taken = set(db.session.scalars(sa.select(Tenant.code)))
+    for commune in official.search("ville", limit=200):
+        if commune.kind == "commune" and commune.code not in taken:
+            return commune.code
+    raise LookupError("no free commune to create the browser tests' tenant")
+
+
+@pytest.fixture(scope="session")
+def live_tenant(live_server) -> LiveTenant:
+    from core.db import db
+    from tenants.context import load_tenant_ref
+    from tenants.provisioning import provision_now
+    from tenants.services import create_tenant
+
+    app = live_server.app
+    with app.app_context():
+        tenant = create_tenant(
+            _unused_commune_code(), live_server.platform_host, slug=f"b-{uuid.uuid4().hex[:10]}"
+        )
+        db.session.commit()
+        tenant_id = tenant.id
+        provision_now(db.engine, tenant_id)
+        ref = load_tenant_ref(tenant_id)
+    return LiveTenant(ref=ref, url=live_server.url_for_host(ref.primary_host, ""))
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = (
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(`make browser-deps`, or `apt-get install chromium`)."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright logs every protocol message at DEBUG under pytest's log capture otherwise.
+    logging.getLogger("playwright").setLevel(logging.WARNING)
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception:
+        playwright.stop()
+        raise
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(locale=LOCALE, timezone_id="Europe/Paris")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
