@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
+from core.db import db
 from core.routing import TENANT_SITE
+from core.security.auth import Realm, register_realm
+
+
+def _load_user(user_id: int):
+    from participation.accounts.models import User
+
+    return db.session.get(User, user_id)
 
 
 def init_app(app: Flask) -> None:
     from participation.views import bp
 
+    register_realm(Realm(
+        name="tenant",
+        load=_load_user,
+        login_view="accounts.login",
+        two_factor_view="staff.two_factor",
+        enrol_view="staff.two_factor_enrol",
+    ))
     app.register_blueprint(bp, subdomain=TENANT_SITE)

@@ -1,0 +1,192 @@
+"""Accounts of one collectivité's space (tenant schema). The same e-mail on two tenants is
+two independent accounts: each schema has its own ``users`` table."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import TimestampMixin, db
+from core.security.auth import make_user_id
+
+TENANT = {"schema": "tenant"}
+
+
+def _str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(cls, name=name, native_enum=False, length=20,
+                   values_callable=lambda members: [m.value for m in members],
+                   validate_strings=True)
+
+
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    AGENT = "agent"
+
+
+class NotificationFrequency(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    NEVER = "never"
+
+
+class AgeBracket(enum.StrEnum):
+    UNDER_18 = "0-17"
+    FROM_18 = "18-24"
+    FROM_25 = "25-39"
+    FROM_40 = "40-54"
+    FROM_55 = "55-64"
+    FROM_65 = "65-79"
+    OVER_80 = "80+"
+
+
+user_services = sa.Table(
+    "user_services",
+    db.Model.metadata,
+    sa.Column("user_id", sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("service_id", sa.ForeignKey("tenant.services.id", ondelete="CASCADE"),
+              primary_key=True),
+    schema="tenant",
+)
+
+
+class Neighbourhood(db.Model):
+    """A quartier of the territory (used by profiles, process scopes, budgets)."""
+
+    __tablename__ = "neighbourhoods"
+    __table_args__ = TENANT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Service(db.Model):
+    """A direction of the collectivité (Voirie, Culture…) to which agents belong."""
+
+    __tablename__ = "services"
+    __table_args__ = TENANT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+
+    members: Mapped[list[User]] = relationship(secondary=user_services, back_populates="services")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.Index("uq_users_email_lower", sa.func.lower(sa.text("email")), unique=True),
+        TENANT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL once the account is deleted: the row stays so public contributions keep an
+    # author, shown as "Participant·e anonyme".
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    is_active_account: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    staff_role: Mapped[StaffRole | None] = mapped_column(_str_enum(StaffRole, "staff_role"))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    recovery_codes: Mapped[list] = mapped_column(JSONB, default=list)
+
+    # Optional, consented, used only for representativeness statistics.
+    age_bracket: Mapped[AgeBracket | None] = mapped_column(_str_enum(AgeBracket, "age_bracket"))
+    neighbourhood_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL"))
+    demographics_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    notification_frequency: Mapped[NotificationFrequency] = mapped_column(
+        _str_enum(NotificationFrequency, "notification_frequency"),
+        default=NotificationFrequency.IMMEDIATE)
+    notify_answers: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    notify_comments: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    notify_processes: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    terms_version: Mapped[int | None]
+    charter_version: Mapped[int | None]
+
+    neighbourhood: Mapped[Neighbourhood | None] = relationship()
+    services: Mapped[list[Service]] = relationship(secondary=user_services,
+                                                   back_populates="members")
+
+    ANONYMOUS_NAME = "Participant·e anonyme"
+
+    # Flask-Login
+    def get_id(self) -> str:
+        return make_user_id(self.id, self.session_version)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account and self.deleted_at is None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role is not None and self.is_active
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def public_name(self) -> str:
+        return self.ANONYMOUS_NAME if self.is_deleted else self.display_name
+
+    def has_role(self, *roles: StaffRole | str) -> bool:
+        return self.staff_role is not None and self.staff_role.value in {str(r) for r in roles}
+
+    def end_all_sessions(self) -> None:
+        self.session_version += 1
+
+
+class Invitation(TimestampMixin, db.Model):
+    """A staff invitation, accepted through a single-use link sent by e-mail."""
+
+    __tablename__ = "invitations"
+    __table_args__ = TENANT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    role: Mapped[StaffRole] = mapped_column(_str_enum(StaffRole, "staff_role"))
+    service_ids: Mapped[list] = mapped_column(JSONB, default=list)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class LegalDocumentKind(enum.StrEnum):
+    TERMS = "terms"  # conditions générales d'utilisation
+    CHARTER = "charter"  # charte de participation
+
+
+class LegalDocument(db.Model):
+    """Versioned terms and participation charter; a new version asks everyone to accept."""
+
+    __tablename__ = "legal_documents"
+    __table_args__ = (sa.UniqueConstraint("kind", "version"), TENANT)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[LegalDocumentKind] = mapped_column(
+        _str_enum(LegalDocumentKind, "legal_document_kind"))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised when rendered
+    published_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                   server_default=sa.func.now())
