@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SOURCE = Path("/work/shared/data/fr-admin")
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "fr-admin"
 DEFAULT_OUTPUT = (
     Path(__file__).resolve().parent.parent / "tenants" / "data" / "collectivites.csv.gz"
 )
