@@ -197,6 +197,19 @@ def test_search_limit_and_no_duplicates() -> None:
     assert search("angers", limit=0) == []
 
 
+# --- slugs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "slug"),
+    [
+        ("42218", "saint-etienne"),
+        ("01001", "l-abergement-clemenciat"),
+        ("02201", "coeuvres-et-valsery"),  # the "œ" ligature is not an accent
+        ("2A004", "ajaccio"),
+        ("200066009", "ca-mulhouse-alsace-agglomeration"),
+    ],
+)
 def test_suggest_slug(code: str, slug: str) -> None:
     assert suggest_slug(lookup(code)) == slug
 
