@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+# Marked with lazy_gettext so the catalogue extraction finds them.
 MESSAGES = {
-    400: "La requête n'a pas pu être comprise.",
-    401: "Merci de vous connecter pour accéder à cette page.",
-    403: "Vous n'avez pas le droit d'effectuer cette action.",
-    404: "Cette page n'existe pas.",
-    405: "Cette action n'est pas possible ici.",
-    429: "Trop de tentatives : merci de patienter quelques minutes avant de réessayer.",
-    500: "Une erreur inattendue est survenue. L'équipe technique a été prévenue.",
-    503: "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.",
+    400: _l("La requête n'a pas pu être comprise."),
+    401: _l("Merci de vous connecter pour accéder à cette page."),
+    403: _l("Vous n'avez pas le droit d'effectuer cette action."),
+    404: _l("Cette page n'existe pas."),
+    405: _l("Cette action n'est pas possible ici."),
+    429: _l("Trop de tentatives : merci de patienter quelques minutes avant de réessayer."),
+    500: _l("Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
+    503: _l("Le service est momentanément indisponible. Merci de réessayer dans quelques instants."),
 }
 
 
 def _message(code: int, description: str | None) -> str:
-    return description or _(MESSAGES.get(code, MESSAGES[500]))
+    return description or str(MESSAGES.get(code, MESSAGES[500]))
 
 
 def render_error(code: int, description: str | None = None, title: str | None = None):

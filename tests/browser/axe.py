@@ -51,9 +51,7 @@ def assert_accessible(page: Page, impacts: frozenset[str] = FAILING_IMPACTS) -> 
         )
 
 
-def visit(
-    page: Page, url: str, status: int | None = None, accessible: bool = True
-) -> Response:
+def visit(page: Page, url: str, status: int | None = None, accessible: bool = True) -> Response:
     """Open ``url``, check the response status (< 400 unless ``status`` is given), check
     the page with axe, and return the response."""
     response = page.goto(url, wait_until="load")

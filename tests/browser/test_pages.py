@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.axe import visit
+from tests.browser.axe import assert_accessible, visit
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +76,17 @@ def test_language_choice_in_the_browser(page, live_tenant):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Welcome to the participation space of {live_tenant.name}"
     )
+
+
+def test_assert_accessible_lists_serious_violations(page):
+    page.set_content(
+        '<html lang="fr"><head><title>Essai</title></head><body><main>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<p style="color:#ccc;background:#fff">Texte peu lisible</p>'
+        "</main></body></html>"
+    )
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page)
+    report = str(failure.value)
+    assert "image-alt (critical)" in report and "color-contrast (serious)" in report
+    assert "img" in report

@@ -36,9 +36,7 @@ def test_english_when_the_browser_prefers_it(platform_client, header):
 
 
 @pytest.mark.parametrize("header", ["fr-FR,fr;q=0.9,en;q=0.8", "de, it;q=0.5", "*", ""])
-def test_french_when_the_browser_prefers_french_or_an_unsupported_language(
-    platform_client, header
-):
+def test_french_when_the_browser_prefers_french_or_an_unsupported_language(platform_client, header):
     response = platform_client.get("/", headers={"Accept-Language": header})
     assert FRENCH_HEADING in response.text
     assert '<html lang="fr">' in response.text
@@ -173,15 +171,15 @@ def test_money_eur(app):
 
 
 def test_filters_render_nothing_for_none(app):
-    source = "{{ n|date_fr }}{{ n|datetime_fr }}{{ n|number_fr }}{{ n|percent_fr }}{{ n|money_eur }}"
+    source = (
+        "{{ n|date_fr }}{{ n|datetime_fr }}{{ n|number_fr }}{{ n|percent_fr }}{{ n|money_eur }}"
+    )
     assert render(app, source, n=None) == ""
 
 
 def test_formatting_follows_the_locale(app):
     paris = datetime(2026, 11, 22, 14, 5, tzinfo=ZoneInfo("Europe/Paris"))
     assert render(app, "{{ d|date_fr }}", "en", d=paris) == "November 22, 2026"
-    assert render(app, "{{ d|datetime_fr }}", "en", d=paris).startswith(
-        "November 22, 2026 at 2:05"
-    )
+    assert render(app, "{{ d|datetime_fr }}", "en", d=paris).startswith("November 22, 2026 at 2:05")
     assert render(app, "{{ n|number_fr }}", "en", n=104978) == "104,978"
     assert render(app, "{{ n|money_eur }}", "en", n=Decimal("1234.5")) == "€1,234.50"
