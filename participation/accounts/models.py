@@ -95,6 +95,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     is_active_account: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Blocked by moderation: log-in refused, contributions hidden.
+    blocked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -132,7 +135,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_account and self.deleted_at is None
+        return self.is_active_account and self.deleted_at is None and self.blocked_at is None
 
     @property
     def is_staff(self) -> bool:

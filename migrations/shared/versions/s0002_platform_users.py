@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("totp_secret", sa.String(64)),
         sa.Column("totp_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("totp_last_step", sa.BigInteger),
-        sa.Column(
-            "recovery_codes", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")
-        ),
+        sa.Column("recovery_codes", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
         sa.Column("last_login_at", sa.DateTime(timezone=True)),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False

@@ -1,0 +1,1 @@
+"""Debates (arguments pour / contre) and comments."""

@@ -1,0 +1,104 @@
+"""Debates with arguments pour / contre, and comments (tenant schema)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import TimestampMixin, db
+from participation.accounts.models import TENANT, _str_enum
+
+COMMENT_MAX_DEPTH = 3  # a comment, a reply, a reply to the reply
+
+
+class DebateState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Side(enum.StrEnum):
+    FOR = "pour"
+    AGAINST = "contre"
+
+
+class Debate(TimestampMixin, db.Model):
+    __tablename__ = "debates"
+    __table_args__ = TENANT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    state: Mapped[DebateState] = mapped_column(_str_enum(DebateState, "debate_state"),
+                                               default=DebateState.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+
+    process = relationship("Process")
+    arguments: Mapped[list[Argument]] = relationship(
+        back_populates="debate", order_by="Argument.created_at", cascade="all, delete-orphan")
+
+
+class Argument(TimestampMixin, db.Model):
+    """An argument pour or contre; a reply has a parent and the parent's side."""
+
+    __tablename__ = "arguments"
+    __table_args__ = TENANT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debate_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.arguments.id", ondelete="CASCADE"))
+    side: Mapped[Side] = mapped_column(_str_enum(Side, "argument_side"))
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    debate: Mapped[Debate] = relationship(back_populates="arguments")
+    author = relationship("User")
+    parent = relationship("Argument", remote_side=[id])
+
+
+class Comment(TimestampMixin, db.Model):
+    """A comment on exactly one of: a process, a proposal, a debate."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "num_nonnulls(process_id, proposal_id, debate_id) = 1", name="one_target"),
+        sa.CheckConstraint(f"depth BETWEEN 0 AND {COMMENT_MAX_DEPTH - 1}", name="depth_range"),
+        sa.Index("ix_comments_proposal", "proposal_id", "created_at"),
+        sa.Index("ix_comments_debate", "debate_id", "created_at"),
+        sa.Index("ix_comments_process", "process_id", "created_at"),
+        TENANT,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"))
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"))
+    debate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.comments.id", ondelete="CASCADE"))
+    depth: Mapped[int] = mapped_column(default=0)
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised on render
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    author = relationship("User")
+    parent = relationship("Comment", remote_side=[id])

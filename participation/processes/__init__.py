@@ -1,0 +1,1 @@
+"""Participatory processes ("démarches") and their phases."""

@@ -1,0 +1,1 @@
+"""Proposals (ideas), supports and the official answer workflow."""
