@@ -63,13 +63,36 @@ def base_config(database_url: str, redis_url: str, **overrides) -> dict:
         "RQ_ASYNC": False,
         "TENANT_CACHE_CHECK_INTERVAL": 0.0,
         "TENANT_EXPORT_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "pnyx-test-exports"),
+        **_smtp_settings,
     }
     config.update(overrides)
     return config
 
 
+# Filled by the smtp_server fixture: every app built by base_config() then mails to it.
+_smtp_settings: dict = {}
+
+
 @pytest.fixture(scope="session")
-def app(database_url, redis_url):
+def smtp_server():
+    """A real SMTP server (tests/smtp.py) on a free port, for the whole session."""
+    from tests.smtp import SMTPServer
+
+    with SMTPServer() as server:
+        _smtp_settings.update(SMTP_HOST=server.host, SMTP_PORT=server.port)
+        yield server
+        _smtp_settings.clear()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    """The SMTP server, emptied of the messages of earlier tests."""
+    smtp_server.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url, smtp_server):
     from core import create_app
     from tenants.migrate import upgrade_public
 

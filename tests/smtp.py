@@ -152,4 +152,7 @@ class _Authenticator:
             and auth_data.login == self.username
             and auth_data.password == self.password
         )
-        return AuthResult(success=ok, auth_data=self.username.decode() if ok else None)
+        # handled=False: aiosmtpd answers 535 itself on a failure.
+        return AuthResult(
+            success=ok, handled=False, auth_data=self.username.decode() if ok else None
+        )
