@@ -14,6 +14,7 @@ from core import i18n
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
 from core.extensions import csrf, db
 from core.routing import PnyxFlask
+from core import markdown
 from core.security import auth, headers, limits
 from core.security.sessions import SiteSessionInterface
 
@@ -61,6 +62,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     auth.init_app(app)
     limits.init_app(app)
     headers.init_app(app)
+    markdown.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
     # Templates link to optional features only when their endpoint is registered.
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
