@@ -81,6 +81,9 @@ def _register_feature_packages(app: Flask) -> None:
     from core.platform_views import bp as platform_bp
 
     app.register_blueprint(platform_bp)
+    from core.platform import init_app as platform_accounts_init
+
+    platform_accounts_init(app)
     from participation import init_app as participation_init
 
     participation_init(app)

@@ -58,11 +58,18 @@ def archive_tenant(tenant: Tenant) -> Path:
     return path
 
 
+#: Callables ``hook(tenant)`` run before a tenant's rows are deleted (other packages remove
+#: what points at the tenant from the public schema).
+before_drop_hooks: list = []
+
+
 def drop_tenant(tenant: Tenant) -> None:
     if tenant.status != TenantStatus.ARCHIVED:
         raise TenantError(
             f"{tenant.name} doit d'abord être archivée (export de ses données) avant suppression."
         )
+    for hook in before_drop_hooks:
+        hook(tenant)
     drop_schema(db.session.connection(), tenant.schema)
     db.session.delete(tenant)
     db.session.flush()

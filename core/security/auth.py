@@ -90,23 +90,34 @@ def _unauthorized():
     return redirect(url_for(realm.login_view, next=request.full_path.rstrip("?")))
 
 
+def _kept_language() -> str | None:
+    from core.i18n import SESSION_KEY
+
+    return session.get(SESSION_KEY)
+
+
+def _restore_language(language: str | None) -> None:
+    from core.i18n import SESSION_KEY
+
+    if language:
+        session[SESSION_KEY] = language
+
+
 def start_session(user, *, two_factor_verified: bool, remember: bool = False) -> None:
-    """Log ``user`` in on a fresh session (nothing from before the log-in survives)."""
-    locale = session.get("locale")
+    """Log ``user`` in on a fresh session (only the chosen language survives)."""
+    language = _kept_language()
     session.clear()
-    if locale:
-        session["locale"] = locale
+    _restore_language(language)
     login_user(user, remember=remember)
     session[TWO_FACTOR_KEY] = bool(two_factor_verified)
     session.permanent = True
 
 
 def end_session() -> None:
-    locale = session.get("locale")
+    language = _kept_language()
     logout_user()
     session.clear()
-    if locale:
-        session["locale"] = locale
+    _restore_language(language)
 
 
 def mark_two_factor_verified() -> None:

@@ -1,0 +1,49 @@
+"""Platform accounts (public schema): operators, network coordinators and network members.
+
+They log in on the platform domain only, with a password and a mandatory TOTP second
+factor, in their own realm (``p:<id>:<version>`` session ids, the platform session salt).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from core.platform import demo  # noqa: F401 - registers the demo seeder
+    from core.platform.cli import platform_cli
+    from core.platform.views import bp, load_platform_user
+    from core.security.auth import Realm, register_realm
+
+    # The platform site: no subdomain marker (tenant blueprints use subdomain="tenant").
+    app.register_blueprint(bp)
+    register_realm(
+        Realm(
+            name="platform",
+            load=load_platform_user,
+            login_view="platform_accounts.login",
+            two_factor_view="platform_accounts.two_factor",
+            enrol_view="platform_accounts.two_factor_enrol",
+        )
+    )
+    app.cli.add_command(platform_cli)
+
+
+def _remove_member_accounts(tenant) -> None:
+    """A member account represents one tenant: it goes with the tenant."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from core.platform.models import PlatformUser
+
+    db.session.execute(sa.delete(PlatformUser).where(PlatformUser.tenant_id == tenant.id))
+
+
+def _register_drop_hook() -> None:
+    from tenants.lifecycle import before_drop_hooks
+
+    if _remove_member_accounts not in before_drop_hooks:
+        before_drop_hooks.append(_remove_member_accounts)
+
+
+_register_drop_hook()
