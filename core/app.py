@@ -10,11 +10,10 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
-from core import i18n
+from core import i18n, markdown
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
 from core.extensions import csrf, db
 from core.routing import PnyxFlask
-from core import markdown
 from core.security import auth, headers, limits
 from core.security.sessions import SiteSessionInterface
 

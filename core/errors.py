@@ -15,7 +15,9 @@ MESSAGES = {
     405: _l("Cette action n'est pas possible ici."),
     429: _l("Trop de tentatives : merci de patienter quelques minutes avant de réessayer."),
     500: _l("Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
-    503: _l("Le service est momentanément indisponible. Merci de réessayer dans quelques instants."),
+    503: _l(
+        "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
+    ),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
@@ -30,10 +32,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def _safe_dummy(password: str) -> None:
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 _DUMMY_HASH = _hasher.hash("pnyx-dummy-password-for-timing")

@@ -26,5 +26,8 @@ class SiteSessionInterface(SecureCookieSessionInterface):
             app.secret_key,
             salt=self._site_salt(),
             serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
