@@ -26,3 +26,6 @@ def init_app(app: Flask) -> None:
         enrol_view="staff.two_factor_enrol",
     ))
     app.register_blueprint(bp, subdomain=TENANT_SITE)
+    from participation.staff import init_app as staff_init_app
+
+    staff_init_app(app)

@@ -13,10 +13,10 @@ from flask.cli import AppGroup
 from rq import Worker
 
 from core.db import db
-from core.jobs import get_queue, redis_connection
+from core.jobs import enqueue_after_commit, get_queue, redis_connection
 from tenants import invalidate_host_cache, lifecycle, migrate
 from tenants.models import InvalidTenantTransition, Tenant, TenantStatus
-from tenants.provisioning import enqueue_provisioning, provision_tenant
+from tenants.provisioning import enqueue_provisioning, provision_job_id, provision_tenant
 from tenants.services import TenantError, create_tenant, get_tenant_by_slug
 
 tenants_cli = AppGroup("tenants", help="Manage the collectivités' spaces (tenants).")
@@ -52,13 +52,23 @@ def _tenant_dict(t: Tenant) -> dict:
 @click.option("--slug", help="Subdomain (default: derived from the name).")
 @click.option("--domain", "custom_domain", help="A custom domain, made the primary host.")
 @click.option("--wait/--no-wait", default=False, help="Wait until the space is ready.")
-def create_command(code: str, slug: str | None, custom_domain: str | None, wait: bool) -> None:
+@click.option(
+    "--admin-email",
+    metavar="EMAIL",
+    callback=lambda ctx, param, value: _check_email(value),
+    help="E-mail the first administrator an invitation once the space is ready.",
+)
+def create_command(
+    code: str, slug: str | None, custom_domain: str | None, wait: bool, admin_email: str | None
+) -> None:
     """Create a tenant from its official code and provision it with a job."""
     try:
         tenant = create_tenant(
             code, current_app.config["PLATFORM_DOMAIN"], slug=slug, custom_domain=custom_domain
         )
         enqueue_provisioning(tenant.id)
+        if admin_email:
+            _enqueue_first_admin_invitation(tenant.id, admin_email)
         db.session.commit()
     except TenantError as exc:
         db.session.rollback()
@@ -68,9 +78,39 @@ def create_command(code: str, slug: str | None, custom_domain: str | None, wait:
         f"Created {tenant.name} ({tenant.kind.value} {tenant.code}) as '{slug}', "
         f"schema {tenant.schema}, host {tenant.primary_host}."
     )
+    if admin_email:
+        click.echo(f"The first administrator, {admin_email}, will be invited by e-mail.")
     if wait:
         _wait_until_active(tenant_id)
     click.echo(f"http://{tenant.primary_host}{_port()}/")
+
+
+def _check_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"not a valid e-mail address ({exc})") from exc
+
+
+def _enqueue_first_admin_invitation(tenant_id: int, email: str) -> None:
+    """After the commit, and after the provisioning job when the queue is asynchronous."""
+    from participation.staff.tasks import first_admin_job_id, invite_first_admin
+
+    options = {}
+    if get_queue("high").is_async:
+        options["depends_on"] = provision_job_id(tenant_id)
+    enqueue_after_commit(
+        invite_first_admin,
+        tenant_id,
+        email,
+        queue="high",
+        job_id=first_admin_job_id(tenant_id),
+        **options,
+    )
 
 
 def _port() -> str:

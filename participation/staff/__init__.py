@@ -1,0 +1,16 @@
+"""The staff side of a collectivité's space: roles, invitations, second factor, services,
+quartiers, audit log and branding (pages under /gestion, the theme at /theme.css)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from participation.staff import branding, demo  # noqa: F401 - demo registers its seeder
+    from participation.staff.views import bp
+
+    if "staff" in app.blueprints:
+        return  # already set up (the lead's init and a test fixture may both call this)
+    app.register_blueprint(bp)  # subdomain=TENANT_SITE is set on the blueprint
+    branding.init_app(app)
