@@ -16,6 +16,10 @@ from tenants.resolver import PLATFORM, TENANT, UNAVAILABLE, HostResolver, Site
 log = logging.getLogger(__name__)
 
 SITE_ENVIRON_KEY = "pnyx.site"
+
+#: ``guard(tenant) -> str | None``: consulted before every write on a tenant site; a
+#: returned French message refuses the write with 403 (billing's read-only mode uses it).
+write_guards: list = []
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Routes that answer on any host, whatever the tenant's state (load balancers probe them).
 ALWAYS_AVAILABLE = frozenset({"health.healthz", "tenant_health.healthz"})

@@ -58,6 +58,8 @@ class Process(TimestampMixin, db.Model):
     image_alt: Mapped[str | None] = mapped_column(sa.String(300))
     state: Mapped[ProcessState] = mapped_column(_str_enum(ProcessState, "process_state"),
                                                 default=ProcessState.DRAFT)
+    # Supports after which a proposal goes to analysis ("À l'étude"); NULL: no threshold.
+    support_threshold: Mapped[int | None]
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))

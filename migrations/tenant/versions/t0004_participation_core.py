@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("image_path", sa.String(300)),
         sa.Column("image_alt", sa.String(300)),
         sa.Column("state", sa.String(20), nullable=False, server_default="draft"),
+        sa.Column("support_threshold", sa.Integer),
         sa.Column("published_at", sa.DateTime(timezone=True)),
         sa.Column("created_by_id", sa.Integer),
         *_ts(),
