@@ -89,7 +89,9 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
                 ),
             )
         enter_tenant(tenant)
-        if tenant.status == "suspended" and request.method not in SAFE_METHODS:
+        if request.method in SAFE_METHODS:
+            return None
+        if tenant.status == "suspended":
             _abort(
                 403,
                 _(
@@ -99,6 +101,10 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
                     name=tenant.name,
                 ),
             )
+        for guard in write_guards:
+            message = guard(tenant)
+            if message:
+                _abort(403, message)
         return None
 
     @app.context_processor
