@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
         enrol_view="staff.two_factor_enrol",
     ))
     app.register_blueprint(bp, subdomain=TENANT_SITE)
+    from participation import accounts
+
+    accounts.init_app(app)
     from participation.staff import init_app as staff_init_app
 
     staff_init_app(app)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -147,14 +146,9 @@ def two_factor_required(view: Callable) -> Callable:
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """A local path to go back to after a form; never another host (open redirect)."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    if "\\" in target:
-        return default
-    return target
+    from core.i18n import safe_next_path
+
+    return safe_next_path(target, default)
 
 
 def init_app(app: Flask) -> None:

@@ -1,1 +1,19 @@
 """Tenant accounts: citizens and the collectivité's staff, in the tenant's schema."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.routing import TENANT_SITE
+
+
+def init_app(app: Flask) -> None:
+    """Register the account pages on the tenant site (idempotent)."""
+    # Imported for their side effects: the provisioning hook that inserts the default terms
+    # and charter, and the demo seeder.
+    from participation.accounts import demo, legal  # noqa: F401
+    from participation.accounts.views import bp
+
+    if "accounts.login" in app.view_functions:
+        return
+    app.register_blueprint(bp, subdomain=TENANT_SITE)
