@@ -8,7 +8,10 @@
 - ``live_tenant`` (session): one provisioned tenant on that server.
 - ``browser`` (session): one Chromium (Debian's ``/usr/bin/chromium``; Playwright's own
   browsers cannot be downloaded here); ``page`` gets a fresh context per test (fr-FR), so
-  tests share no cookies or storage.
+  tests share no cookies or storage; ``open_page()`` gives another one (a second person).
+- The live app mails to the session's test SMTP server (``smtp_server``); ``mail_link``
+  waits for a message and returns the link it contains. ``follow`` clicks (or presses)
+  something that loads a new page and checks that page like ``visit`` does.
 
 Every test in this folder is marked ``browser`` (``pytest -m "not browser"`` skips them).
 """
@@ -19,9 +22,10 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -101,7 +105,9 @@ class LiveTenant:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url, redis_url) -> Iterator[LiveServer]:
+def live_server(database_url, redis_url, smtp_server) -> Iterator[LiveServer]:
+    # smtp_server first: base_config() copies its address into the app's SMTP settings, so
+    # the live app's mail (confirmations, invitations) reaches the test SMTP server.
     from core import create_app
     from core.db import db
     from tenants.migrate import upgrade_public
@@ -194,11 +200,16 @@ def browser():
         playwright.stop()
 
 
-@pytest.fixture
-def context(browser):
+def _new_context(browser):
     context = browser.new_context(locale=LOCALE, timezone_id="Europe/Paris")
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def context(browser):
+    context = _new_context(browser)
     yield context
     context.close()
 
@@ -206,3 +217,71 @@ def context(browser):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+@pytest.fixture
+def open_page(browser):
+    """``open_page()``: a page in a context of its own (another person, other cookies)."""
+    contexts = []
+
+    def open_():
+        context = _new_context(browser)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _follow(page, action, status: int | None = None, accessible: bool = True):
+    """Click ``action`` (a locator) or call it (e.g. a key press) and wait for the page it
+    loads; check the final status (< 400 unless ``status`` is given) and, as ``visit``
+    does, the new page with axe. Returns the response."""
+    from tests.browser.axe import assert_accessible  # after its assert-rewrite registration
+
+    with page.expect_navigation(wait_until="load") as navigation:
+        if hasattr(action, "click"):
+            action.click()
+        else:
+            action()
+    response = navigation.value
+    assert response is not None, f"no response after the action on {page.url}"
+    if status is None:
+        assert response.status < 400, f"{response.url} answered {response.status}"
+    else:
+        assert response.status == status, f"{response.url} answered {response.status}"
+    if accessible:
+        assert_accessible(page)
+    return response
+
+
+@pytest.fixture
+def follow() -> Callable:
+    return _follow
+
+
+@pytest.fixture
+def mail_link(smtp_server, live_server) -> Callable[[str, str], str]:
+    """``mail_link(address, path_prefix)``: the link starting with ``path_prefix`` in the
+    first mail to ``address`` (waiting for it), checked to point at the live server."""
+
+    def find(address: str, path_prefix: str, timeout: float = 10) -> str:
+        message = smtp_server.wait_for_message_to(address, timeout=timeout)
+        links = [
+            link
+            for link in smtp_server.links_in(message)
+            if urlsplit(link).path.startswith(path_prefix)
+        ]
+        assert links, (
+            f"no {path_prefix}… link in {message['Subject']!r}: {smtp_server.links_in(message)}"
+        )
+        link = links[0]
+        # Links are absolute: they must lead back to this server (host and port).
+        assert urlsplit(link).port == live_server.port, link
+        return link
+
+    return find
