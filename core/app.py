@@ -31,6 +31,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(config_module.load_from_environment())
     app.config.update(config_overrides or {})
     config_module.check_production_safety(app.config)
+    if app.config["PNYX_ENV"] == "production":
+        # Whatever the overrides say: production cookies only travel over HTTPS.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
     # Even a Core statement on the raw engine must never resolve a tenant table to a real
     # schema: the placeholder points to one that does not exist until a tenant is bound.
     engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
