@@ -45,8 +45,9 @@ from core.app import create_app
 from core.db import db
 from core.routing import TENANT_SITE
 from tenants import invalidate_host_cache, official
-from tenants.migrate import migrate_all, upgrade_public
-from tenants.provisioning import provision_now
+from tenants.migrate import TENANT as TENANT_TREE
+from tenants.migrate import head_revision, migrate_all, upgrade_public
+from tenants.provisioning import provision_now, provisioning_hooks
 from tenants.resolver import TENANT, get_resolver
 from tenants.services import RESERVED_SLUGS, create_tenant
 
@@ -253,7 +254,11 @@ def bench_noop_migrate(app: Flask, database_url: str, n: int, runs: int = 3) -> 
             print(f"  run {run}: {elapsed:.3f} s")
     median = statistics.median(times)
     per_1000 = median * 1000 / n
-    how = "measured" if n == 1000 else f"extrapolated linearly from {n} tenants"
+    how = (
+        "measured"
+        if n == 1000
+        else f"extrapolated linearly from {n} tenants; conservative, fixed costs scale too"
+    )
     print(f"  median: {median:.3f} s  ->  {per_1000:.2f} s per 1,000 tenants ({how})")
     return per_1000
 
@@ -411,6 +416,22 @@ def machine_info(app: Flask) -> dict[str, str]:
     }
 
 
+def workload_info(app: Flask) -> dict[str, str]:
+    """What one tenant schema holds: provisioning cost grows with it, so runs made at
+    different revisions of the code are only comparable with this alongside."""
+    with app.app_context(), db.engine.connect() as conn:
+        tables = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_tables"
+                " WHERE schemaname = (SELECT 't_' || min(id) FROM public.tenants)"
+            )
+        )
+    return {
+        "tenant head": head_revision(TENANT_TREE),
+        "tenant schema": f"{tables} tables, {len(provisioning_hooks)} provisioning hook(s)",
+    }
+
+
 def verdict(value: float, target: float) -> str:
     return "PASS" if value <= target else "FAIL"
 
@@ -426,7 +447,7 @@ def print_summary(
 ) -> None:
     heading("Summary")
     for key, value in info.items():
-        print(f"  {key:<11} {value}")
+        print(f"  {key:<14} {value}")
     client_overhead = client[TENANT_CASE].mean - client[PLATFORM_CASE].mean
     http_overhead = http_[TENANT_CASE].mean - http_[PLATFORM_CASE].mean
     migrate_how = "measured" if n == 1000 else f"extrap. from {n}"
@@ -494,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                 upgrade_public(db.engine)
             info = machine_info(app)
             prov = bench_provisioning(app, args.tenants)
+            info.update(workload_info(app))
             migrate_per_1000 = bench_noop_migrate(app, database_url, args.tenants)
             tenant_host = f"{prov.slugs[0]}.{PLATFORM_DOMAIN}"
             resolve_us = bench_resolver(app, tenant_host)
