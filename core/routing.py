@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, Request
-from werkzeug.routing import Map, MapAdapter
+from werkzeug.routing import IntegerConverter, Map, MapAdapter
 from werkzeug.wsgi import get_host
 
 PLATFORM_SITE = ""
@@ -34,8 +34,16 @@ class SiteMapAdapter(MapAdapter):
         raise CrossSiteURLError("a tenant URL needs the tenant's host (see tenants.urls)")
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:id>`` stops at PostgreSQL's integer range: a larger id is a 404, not a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 class SiteMap(Map):
     platform_host: str = ""
+    default_converters = {**Map.default_converters, "int": BoundedIntConverter}
 
     def _site_adapter(self, adapter: MapAdapter) -> MapAdapter:
         adapter.__class__ = SiteMapAdapter

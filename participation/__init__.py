@@ -32,3 +32,6 @@ def init_app(app: Flask) -> None:
     from participation.staff import init_app as staff_init_app
 
     staff_init_app(app)
+    from participation.processes import init_app as processes_init_app
+
+    processes_init_app(app)

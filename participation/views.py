@@ -1,8 +1,8 @@
-"""The tenant's home page (processes come with the participation issue)."""
+"""The tenant's home page: the open, upcoming and finished processes."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from tenants.context import current_tenant
 
@@ -11,4 +11,10 @@ bp = Blueprint("participation", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("participation/home.html", tenant=current_tenant())
+    groups = []
+    # The process pages may not be registered (an app wired without them): no cards, then.
+    if "processes.show" in current_app.view_functions:
+        from participation.processes import services
+
+        groups = services.home_groups(services.today())
+    return render_template("participation/home.html", tenant=current_tenant(), groups=groups)
