@@ -35,3 +35,7 @@ def init_app(app: Flask) -> None:
     from participation.processes import init_app as processes_init_app
 
     processes_init_app(app)
+    from participation import debates, engagement
+
+    debates.init_app(app)
+    engagement.init_app(app)

@@ -68,6 +68,8 @@ LINK_INVALID = _l("Ce lien n'est pas valide : il a expiré, a déjà été utili
 # acceptance page itself, the texts, log-out, and the RGPD rights (never conditional).
 LEGAL_EXEMPT_ENDPOINTS = frozenset(
     {
+        "engagement.unsubscribe",
+        "engagement.stylesheet",
         "accounts.accept_legal",
         "accounts.logout",
         "accounts.terms",

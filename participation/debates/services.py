@@ -1,0 +1,654 @@
+"""Debates (a question, arguments pour / contre with one level of replies) and comments on
+processes, proposals and debates (threaded to ``COMMENT_MAX_DEPTH`` levels).
+
+Services add and flush, never commit and never touch the request. Rules broken raise
+:class:`DebateError` with a French message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.audit import record_action
+from core.db import db
+from core.markdown import plain_text
+from participation.accounts.models import User
+from participation.debates.models import (
+    COMMENT_MAX_DEPTH,
+    Argument,
+    Comment,
+    Debate,
+    DebateState,
+    Side,
+)
+from participation.engagement import services as engagement
+from participation.engagement.models import TargetType
+from participation.processes.models import Process, ProcessState
+from participation.proposals.models import Proposal
+from tenants.models import TenantSetting
+
+PARIS = ZoneInfo("Europe/Paris")
+QUESTION_MAX = 300
+ARGUMENT_MAX = 2000
+COMMENT_MAX = 5000
+EDIT_WINDOW_SETTING = "comment_edit_window_minutes"
+DEFAULT_EDIT_WINDOW_MINUTES = 15
+#: Processes whose pages are public: a draft is seen by the staff only.
+PUBLIC_PROCESS_STATES = frozenset({ProcessState.PUBLISHED, ProcessState.ARCHIVED})
+
+COMMENTABLE: dict[TargetType, type] = {
+    TargetType.PROCESS: Process,
+    TargetType.PROPOSAL: Proposal,
+    TargetType.DEBATE: Debate,
+}
+_COMMENT_COLUMN = {
+    TargetType.PROCESS: "process_id",
+    TargetType.PROPOSAL: "proposal_id",
+    TargetType.DEBATE: "debate_id",
+}
+
+
+class DebateError(Exception):
+    """A rule of debates or comments was broken; the message is French."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in Paris, the date phases are written in."""
+    return datetime.now(PARIS).date()
+
+
+def _text(value: str | None, maximum: int, empty: str, too_long: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DebateError(empty)
+    if len(value) > maximum:
+        raise DebateError(too_long)
+    return value
+
+
+def _is_staff(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+
+
+def _audit(action: str, actor: User, target_type: str, target_id: int, **details) -> None:
+    record_action(
+        action,
+        actor_id=actor.id,
+        actor_label=actor.display_name,
+        target_type=target_type,
+        target_id=target_id,
+        **details,
+    )
+
+
+# --------------------------------------------------------------------------- debates
+
+
+def debate_is_public(debate: Debate) -> bool:
+    return debate.process is not None and debate.process.state in PUBLIC_PROCESS_STATES
+
+
+def can_argue(debate: Debate, on: date | None = None) -> bool:
+    """New arguments and comments: the debate is open and the process's phase allows it."""
+    return debate.state == DebateState.OPEN and debate.process.allows("debate", on or today())
+
+
+def closed_reason(debate: Debate, on: date | None = None) -> str | None:
+    """Why arguments cannot be added today (French), or None when they can."""
+    if debate.state != DebateState.OPEN:
+        return _("Ce débat est clos : il n'est plus possible d'ajouter d'arguments.")
+    if not debate.process.allows("debate", on or today()):
+        return _("La phase actuelle de la démarche ne permet pas d'ajouter d'arguments.")
+    return None
+
+
+def list_processes() -> list[Process]:
+    return list(db.session.scalars(sa.select(Process).order_by(Process.title)))
+
+
+def staff_debates() -> list[tuple[Debate, int]]:
+    """Every debate with its number of arguments, for the staff list."""
+    counts = (
+        sa.select(Argument.debate_id, sa.func.count().label("n"))
+        .group_by(Argument.debate_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Debate, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.debate_id == Debate.id)
+        .options(joinedload(Debate.process))
+        .order_by(Debate.created_at.desc(), Debate.id.desc())
+    )
+    return [(debate, count) for debate, count in rows]
+
+
+@dataclass
+class DebateSummary:
+    debate: Debate
+    pour: int = 0
+    contre: int = 0
+
+
+def process_debates(process: Process | int) -> list[DebateSummary]:
+    """The debates of a process with their counts of arguments pour / contre (visible top-level
+    arguments only), open ones first: two queries."""
+    process_id = process if isinstance(process, int) else process.id
+    debates = list(
+        db.session.scalars(
+            sa.select(Debate)
+            .where(Debate.process_id == process_id)
+            .order_by(Debate.state, Debate.created_at.desc(), Debate.id.desc())
+        )
+    )
+    if not debates:
+        return []
+    summaries = {d.id: DebateSummary(d) for d in debates}
+    rows = db.session.execute(
+        sa.select(Argument.debate_id, Argument.side, sa.func.count())
+        .where(
+            Argument.debate_id.in_(summaries),
+            Argument.parent_id.is_(None),
+            Argument.hidden_at.is_(None),
+            Argument.deleted_at.is_(None),
+        )
+        .group_by(Argument.debate_id, Argument.side)
+    )
+    for debate_id, side, count in rows:
+        setattr(summaries[debate_id], "pour" if side == Side.FOR else "contre", count)
+    return list(summaries.values())
+
+
+def public_debates() -> list[DebateSummary]:
+    """Debates of the public processes, open ones first (for /debats)."""
+    debates = list(
+        db.session.scalars(
+            sa.select(Debate)
+            .join(Process, Process.id == Debate.process_id)
+            .where(Process.state.in_(PUBLIC_PROCESS_STATES))
+            .options(joinedload(Debate.process))
+            .order_by(Debate.state, Debate.created_at.desc())
+            .limit(200)
+        )
+    )
+    return [DebateSummary(d) for d in debates]
+
+
+def create_debate(process: Process, question: str, description: str, author: User) -> Debate:
+    question = _text(
+        question,
+        QUESTION_MAX,
+        _("Indiquez la question du débat."),
+        _("La question ne doit pas dépasser %(n)s caractères.", n=QUESTION_MAX),
+    )
+    if process.state == ProcessState.ARCHIVED:
+        raise DebateError(_("Cette démarche est archivée : on ne peut plus y ouvrir de débat."))
+    debate = Debate(
+        process_id=process.id,
+        question=question,
+        description=(description or "").strip(),
+        state=DebateState.OPEN,
+        created_by_id=author.id,
+    )
+    db.session.add(debate)
+    db.session.flush()
+    engagement.follow(author.id, TargetType.DEBATE, debate.id)
+    _audit("debate.created", author, "debate", debate.id, question=question, process=process.id)
+    if process.state == ProcessState.PUBLISHED:
+        engagement.notify_followers(
+            TargetType.PROCESS,
+            process.id,
+            kind="debate",
+            title=_("Nouveau débat : %(question)s", question=question),
+            body=_(
+                "Un débat vient d'être ouvert dans la démarche « %(title)s ».", title=process.title
+            ),
+            url=engagement.local_url("debates.show", debate_id=debate.id),
+            exclude_user_id=author.id,
+        )
+    return debate
+
+
+def update_debate(
+    debate: Debate, question: str, description: str, process: Process, actor: User
+) -> Debate:
+    question = _text(
+        question,
+        QUESTION_MAX,
+        _("Indiquez la question du débat."),
+        _("La question ne doit pas dépasser %(n)s caractères.", n=QUESTION_MAX),
+    )
+    changes = {}
+    if debate.question != question:
+        changes["question"] = [debate.question, question]
+    if debate.description != (description or "").strip():
+        changes["description"] = True
+    if debate.process_id != process.id:
+        has_arguments = db.session.scalar(
+            sa.select(sa.literal(True)).where(Argument.debate_id == debate.id).limit(1)
+        )
+        if has_arguments:
+            raise DebateError(
+                _("Ce débat a déjà des arguments : il ne peut plus changer de démarche.")
+            )
+        changes["process"] = [debate.process_id, process.id]
+    debate.question = question
+    debate.description = (description or "").strip()
+    debate.process_id = process.id
+    db.session.flush()
+    if changes:
+        _audit("debate.updated", actor, "debate", debate.id, changes=changes)
+    return debate
+
+
+def close_debate(debate: Debate, actor: User) -> None:
+    if debate.state == DebateState.CLOSED:
+        raise DebateError(_("Ce débat est déjà clos."))
+    debate.state = DebateState.CLOSED
+    db.session.flush()
+    _audit("debate.closed", actor, "debate", debate.id)
+
+
+def reopen_debate(debate: Debate, actor: User) -> None:
+    if debate.state == DebateState.OPEN:
+        raise DebateError(_("Ce débat est déjà ouvert."))
+    debate.state = DebateState.OPEN
+    db.session.flush()
+    _audit("debate.reopened", actor, "debate", debate.id)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@dataclass
+class ArgumentNode:
+    argument: Argument
+    replies: list[Argument] = field(default_factory=list)
+
+
+def debate_columns(debate: Debate) -> dict[Side, list[ArgumentNode]]:
+    """The arguments of a debate by side, each with its replies, authors loaded: one query."""
+    arguments = list(
+        db.session.scalars(
+            sa.select(Argument)
+            .where(Argument.debate_id == debate.id)
+            .options(joinedload(Argument.author))
+            .order_by(Argument.created_at, Argument.id)
+        )
+    )
+    nodes: dict[int, ArgumentNode] = {}
+    columns: dict[Side, list[ArgumentNode]] = {Side.FOR: [], Side.AGAINST: []}
+    for argument in arguments:
+        if argument.parent_id is None:
+            nodes[argument.id] = ArgumentNode(argument)
+            columns[argument.side].append(nodes[argument.id])
+    for argument in arguments:
+        if argument.parent_id is not None and argument.parent_id in nodes:
+            nodes[argument.parent_id].replies.append(argument)
+    return columns
+
+
+def add_argument(
+    debate: Debate,
+    author: User,
+    side: Side | str | None,
+    body: str,
+    parent_id: int | None = None,
+    url: str | None = None,
+) -> Argument:
+    """An argument pour or contre, or a reply to one (one level, the parent's side)."""
+    reason = closed_reason(debate)
+    if reason:
+        raise DebateError(reason)
+    body = _text(
+        body,
+        ARGUMENT_MAX,
+        _("Écrivez votre argument."),
+        _("Un argument ne doit pas dépasser %(n)s caractères.", n=ARGUMENT_MAX),
+    )
+    parent = None
+    if parent_id:
+        parent = db.session.get(Argument, parent_id)
+        if parent is None or parent.debate_id != debate.id:
+            raise DebateError(_("L'argument auquel vous répondez n'existe pas dans ce débat."))
+        if parent.parent_id is not None:
+            raise DebateError(_("On ne peut pas répondre à une réponse."))
+        if parent.deleted_at is not None or parent.hidden_at is not None:
+            raise DebateError(_("Cet argument n'est plus visible : vous ne pouvez pas y répondre."))
+        side = parent.side
+    else:
+        try:
+            side = Side(side)
+        except ValueError as exc:
+            raise DebateError(_("Choisissez si votre argument est pour ou contre.")) from exc
+    argument = Argument(
+        debate_id=debate.id,
+        parent_id=parent.id if parent else None,
+        side=side,
+        author_id=author.id,
+        body=body,
+    )
+    db.session.add(argument)
+    db.session.flush()
+    url = url or engagement.local_url("debates.show", debate_id=debate.id)
+    url = f"{url.split('#', 1)[0]}#argument-{argument.id}"
+    excerpt = plain_text(body, 200)
+    notified = engagement.notify_followers(
+        TargetType.DEBATE,
+        debate.id,
+        kind="argument",
+        title=_("Nouvel argument dans le débat « %(question)s »", question=debate.question),
+        body=excerpt,
+        url=url,
+        exclude_user_id=author.id,
+    )
+    if (
+        parent is not None
+        and parent.author_id
+        and parent.author_id != author.id
+        and parent.author_id not in {n.user_id for n in notified}
+    ):
+        engagement.notify_user(
+            parent.author_id,
+            kind="reply",
+            title=_("%(name)s a répondu à votre argument", name=author.public_name),
+            body=excerpt,
+            url=url,
+            target_type=TargetType.ARGUMENT,
+            target_id=argument.id,
+        )
+    return argument
+
+
+def delete_argument(argument: Argument, user: User) -> None:
+    """The author removes their argument: it shows "Argument supprimé", replies stay."""
+    if argument.author_id != user.id:
+        raise DebateError(_("Seul l'auteur d'un argument peut le supprimer."))
+    if argument.deleted_at is not None:
+        raise DebateError(_("Cet argument est déjà supprimé."))
+    argument.deleted_at = _now()
+    argument.body = ""  # the author wanted it gone: nothing is kept
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------- comments
+
+
+def edit_window_minutes() -> int:
+    setting = db.session.get(TenantSetting, EDIT_WINDOW_SETTING)
+    value = setting.value if setting is not None else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return DEFAULT_EDIT_WINDOW_MINUTES
+    return int(value)
+
+
+def _target_type(value: TargetType | str) -> TargetType:
+    try:
+        target_type = TargetType(value)
+    except ValueError as exc:
+        raise DebateError(_("On ne peut pas commenter ce contenu.")) from exc
+    if target_type not in COMMENTABLE:
+        raise DebateError(_("On ne peut pas commenter ce contenu."))
+    return target_type
+
+
+def comment_target(target_type: TargetType | str, target_id: int):
+    target_type = _target_type(target_type)
+    model = COMMENTABLE[target_type]
+    return db.session.get(model, target_id)
+
+
+def _process_of(target) -> Process | None:
+    return target if isinstance(target, Process) else getattr(target, "process", None)
+
+
+def target_is_public(target) -> bool:
+    process = _process_of(target)
+    if process is None or process.state not in PUBLIC_PROCESS_STATES:
+        return False
+    if isinstance(target, Proposal):
+        return target.hidden_at is None and target.withdrawn_at is None
+    return True
+
+
+def commenting_closed_reason(target, on: date | None = None) -> str | None:
+    """Why a comment cannot be added on ``target`` today (French), None when it can."""
+    on = on or today()
+    if target is None or not target_is_public(target):
+        return _("Les commentaires ne sont pas ouverts ici.")
+    if isinstance(target, Debate):
+        return closed_reason(target, on)
+    if not _process_of(target).allows("comment", on):
+        return _("La phase actuelle de la démarche ne permet pas de commenter.")
+    return None
+
+
+def target_label(target) -> str:
+    if isinstance(target, Debate):
+        return target.question
+    return getattr(target, "title", "")
+
+
+def create_comment(
+    author: User,
+    target_type: TargetType | str,
+    target_id: int,
+    body: str,
+    parent_id: int | None = None,
+    url: str | None = None,
+) -> Comment:
+    """A comment, or a reply (``parent_id``) no deeper than ``COMMENT_MAX_DEPTH`` levels.
+
+    The followers of the target are told, and the author of the parent comment too."""
+    target_type = _target_type(target_type)
+    target = comment_target(target_type, target_id)
+    reason = commenting_closed_reason(target)
+    if reason:
+        raise DebateError(reason)
+    body = _text(
+        body,
+        COMMENT_MAX,
+        _("Écrivez votre commentaire."),
+        _("Un commentaire ne doit pas dépasser %(n)s caractères.", n=COMMENT_MAX),
+    )
+    column = _COMMENT_COLUMN[target_type]
+    depth = 0
+    parent = None
+    if parent_id:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or getattr(parent, column) != target_id:
+            raise DebateError(_("Le commentaire auquel vous répondez n'est pas sur cette page."))
+        if parent.deleted_at is not None or parent.hidden_at is not None:
+            raise DebateError(
+                _("Ce commentaire n'est plus visible : vous ne pouvez pas y répondre.")
+            )
+        depth = parent.depth + 1
+        if depth >= COMMENT_MAX_DEPTH:
+            raise DebateError(
+                _("On ne peut pas répondre à ce niveau : répondez plutôt au commentaire parent.")
+            )
+    comment = Comment(
+        parent_id=parent.id if parent else None,
+        depth=depth,
+        author_id=author.id,
+        body=body,
+        **{column: target_id},
+    )
+    db.session.add(comment)
+    db.session.flush()
+    page = url or engagement.target_url(target_type, target_id)
+    link = f"{page.split('#', 1)[0]}#commentaire-{comment.id}" if page else None
+    excerpt = plain_text(body, 200)
+    notified = engagement.notify_followers(
+        target_type,
+        target_id,
+        kind="comment",
+        title=_("Nouveau commentaire sur « %(title)s »", title=target_label(target)),
+        body=excerpt,
+        url=link,
+        exclude_user_id=author.id,
+    )
+    if (
+        parent is not None
+        and parent.author_id
+        and parent.author_id != author.id
+        and parent.author_id not in {n.user_id for n in notified}
+    ):
+        engagement.notify_user(
+            parent.author_id,
+            kind="reply",
+            title=_("%(name)s a répondu à votre commentaire", name=author.public_name),
+            body=excerpt,
+            url=link,
+            target_type=TargetType.COMMENT,
+            target_id=comment.id,
+        )
+    return comment
+
+
+def edit_deadline(comment: Comment) -> datetime:
+    return comment.created_at + timedelta(minutes=edit_window_minutes())
+
+
+def can_edit_comment(
+    comment: Comment, user, now: datetime | None = None, window: int | None = None
+) -> bool:
+    if not getattr(user, "is_authenticated", False) or comment.author_id != user.id:
+        return False
+    if comment.deleted_at is not None or comment.hidden_at is not None:
+        return False
+    minutes = edit_window_minutes() if window is None else window
+    return (now or _now()) <= comment.created_at + timedelta(minutes=minutes)
+
+
+def edit_comment(comment: Comment, user: User, body: str) -> Comment:
+    if comment.author_id != user.id:
+        raise DebateError(_("Seul l'auteur d'un commentaire peut le modifier."))
+    if comment.deleted_at is not None or comment.hidden_at is not None:
+        raise DebateError(_("Ce commentaire ne peut plus être modifié."))
+    minutes = edit_window_minutes()
+    if _now() > comment.created_at + timedelta(minutes=minutes):
+        raise DebateError(
+            _(
+                "Un commentaire ne peut être modifié que pendant %(n)s minutes après sa "
+                "publication.",
+                n=minutes,
+            )
+        )
+    comment.body = _text(
+        body,
+        COMMENT_MAX,
+        _("Écrivez votre commentaire."),
+        _("Un commentaire ne doit pas dépasser %(n)s caractères.", n=COMMENT_MAX),
+    )
+    comment.edited_at = _now()
+    db.session.flush()
+    return comment
+
+
+def delete_comment(comment: Comment, user: User) -> None:
+    """Soft delete by the author: "Commentaire supprimé" stays in place, replies too."""
+    if comment.author_id != user.id:
+        raise DebateError(_("Seul l'auteur d'un commentaire peut le supprimer."))
+    if comment.deleted_at is not None:
+        raise DebateError(_("Ce commentaire est déjà supprimé."))
+    comment.deleted_at = _now()
+    comment.body = ""  # the author wanted it gone: nothing is kept
+    db.session.flush()
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    children: list[CommentNode] = field(default_factory=list)
+    can_reply: bool = False
+    can_edit: bool = False
+    can_delete: bool = False
+    can_report: bool = False
+
+
+@dataclass
+class CommentThread:
+    target_type: TargetType
+    target_id: int
+    roots: list[CommentNode]
+    count: int
+    closed_reason: str | None
+    edit_window: int
+    viewer_is_staff: bool
+    max_depth: int = COMMENT_MAX_DEPTH
+
+    @property
+    def open(self) -> bool:
+        return self.closed_reason is None
+
+
+def comment_thread(target_type: TargetType | str, target_id: int, viewer=None) -> CommentThread:
+    """The comments of a target as a tree, authors loaded, with what ``viewer`` may do on
+    each: three queries (target, comments with authors, the edit window setting)."""
+    target_type = _target_type(target_type)
+    target = comment_target(target_type, target_id)
+    column = getattr(Comment, _COMMENT_COLUMN[target_type])
+    comments = list(
+        db.session.scalars(
+            sa.select(Comment)
+            .where(column == target_id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+    reason = commenting_closed_reason(target)
+    window = edit_window_minutes()
+    now = _now()
+    logged_in = bool(getattr(viewer, "is_authenticated", False))
+    viewer_id = viewer.id if logged_in else None
+    nodes: dict[int, CommentNode] = {}
+    roots: list[CommentNode] = []
+    for comment in comments:
+        visible = comment.deleted_at is None and comment.hidden_at is None
+        node = CommentNode(
+            comment,
+            can_reply=reason is None and visible and comment.depth + 1 < COMMENT_MAX_DEPTH,
+            can_edit=can_edit_comment(comment, viewer, now, window) if logged_in else False,
+            can_delete=logged_in and comment.author_id == viewer_id and comment.deleted_at is None,
+            can_report=logged_in and visible and comment.author_id != viewer_id,
+        )
+        nodes[comment.id] = node
+        parent = nodes.get(comment.parent_id) if comment.parent_id else None
+        (parent.children if parent is not None else roots).append(node)
+    count = sum(1 for c in comments if c.deleted_at is None and c.hidden_at is None)
+    return CommentThread(target_type, target_id, roots, count, reason, window, _is_staff(viewer))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def get_debate(debate_id: int) -> Debate | None:
+    return db.session.scalar(
+        sa.select(Debate)
+        .where(Debate.id == debate_id)
+        .options(joinedload(Debate.process).selectinload(Process.phases))
+    )
+
+
+def get_comment(comment_id: int) -> Comment | None:
+    return db.session.scalar(
+        sa.select(Comment).where(Comment.id == comment_id).options(joinedload(Comment.author))
+    )
+
+
+def get_argument(argument_id: int) -> Argument | None:
+    return db.session.scalar(
+        sa.select(Argument)
+        .where(Argument.id == argument_id)
+        .options(joinedload(Argument.author), selectinload(Argument.debate))
+    )

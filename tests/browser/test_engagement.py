@@ -1,0 +1,279 @@
+"""Debates, comments and the notification centre in a real browser: axe on a debate page
+(anonymous and logged in, with replies and moderated content), the two columns side by
+side on a wide screen and stacked on a phone, posting an argument, a reply and a comment,
+then the notification centre."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from tests.browser.axe import assert_accessible, visit
+from tests.conftest import base_config
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Ornithorynque-Cardamome-1847"
+NEEDED = ("accounts.login", "staff.home", "debates.show", "engagement.notifications")
+
+
+def _own_live_site(database_url, redis_url):
+    """A live server whose app has the debate and engagement pages, for as long as
+    participation/__init__.py does not register them."""
+    from core import create_app
+    from core.db import db
+    from participation import accounts, debates, engagement, staff
+    from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
+
+    late_app = _LateBoundApp()
+    server = make_server("127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler)
+    port = server.server_port
+    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
+    for package in (accounts, staff, debates, engagement):
+        package.init_app(app)
+    late_app.app = app
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+    return LiveServer(app=app, port=port), stop
+
+
+@pytest.fixture(scope="module")
+def site(request, database_url, redis_url, smtp_server) -> Iterator[tuple]:
+    """``(live server, live tenant)`` with the debate and engagement pages registered."""
+    from core.db import db
+    from tenants.context import load_tenant_ref
+    from tenants.provisioning import provision_now
+    from tenants.services import create_tenant
+    from tests.browser.conftest import LiveTenant, _unused_commune_code
+    from tests.participation.staff_fixtures import ensure_legal_documents
+
+    live_server = request.getfixturevalue("live_server")
+    stop = None
+    if not all(endpoint in live_server.app.view_functions for endpoint in NEEDED):
+        live_server, stop = _own_live_site(database_url, redis_url)
+    app = live_server.app
+    with app.app_context():
+        tenant = create_tenant(
+            _unused_commune_code(), live_server.platform_host, slug=f"e-{uuid.uuid4().hex[:10]}"
+        )
+        db.session.commit()
+        tenant_id = tenant.id
+        provision_now(db.engine, tenant_id)
+        ref = load_tenant_ref(tenant_id)
+    ensure_legal_documents(app, ref)
+    try:
+        yield live_server, LiveTenant(ref=ref, url=live_server.url_for_host(ref.primary_host, ""))
+    finally:
+        if stop is not None:
+            stop()
+
+
+@pytest.fixture(scope="module")
+def debate(site):
+    """A debate in a process open for debates today, with arguments on both sides, a reply,
+    a hidden argument and a short comment thread. Returns ``(debate id, citizen)``."""
+    from core.db import db
+    from participation.debates.models import Argument, Comment, Debate, Side
+    from participation.debates.services import today
+    from participation.processes.models import Phase, PhaseKind, Process, ProcessState
+    from tenants.context import tenant_context
+    from tests.participation.staff_fixtures import create_person
+
+    live_server, tenant = site
+    app = live_server.app
+    citizen = create_person(app, tenant.ref, None, display_name="Camille Martin")
+    other = create_person(app, tenant.ref, None, display_name="Yasmine Benali")
+    now = today()
+    with app.app_context(), tenant_context(tenant.ref):
+        process = Process(title="Rues apaisées", state=ProcessState.PUBLISHED)
+        process.phases = [
+            Phase(
+                kind=PhaseKind.CONTRIBUTIONS,
+                title="Débat",
+                position=1,
+                starts_on=now - timedelta(days=5),
+                ends_on=now + timedelta(days=5),
+                allows_comment=True,
+                allows_debate=True,
+            )
+        ]
+        db.session.add(process)
+        db.session.flush()
+        debate = Debate(
+            process_id=process.id,
+            question="Faut-il piétonniser la rue du Sauvage le samedi ?",
+            description="La Ville étudie sa fermeture aux voitures **le samedi**.",
+        )
+        db.session.add(debate)
+        db.session.flush()
+        pour = Argument(
+            debate_id=debate.id,
+            side=Side.FOR,
+            author_id=other.id,
+            body="Les familles et les poussettes respireront enfin.",
+        )
+        contre = Argument(
+            debate_id=debate.id,
+            side=Side.AGAINST,
+            author_id=other.id,
+            body="Les livraisons deviendront un casse-tête.",
+        )
+        db.session.add_all([pour, contre])
+        db.session.flush()
+        db.session.add_all(
+            [
+                Argument(
+                    debate_id=debate.id,
+                    parent_id=pour.id,
+                    side=Side.FOR,
+                    author_id=citizen.id,
+                    body="Et les terrasses pourraient s'agrandir.",
+                ),
+                Argument(
+                    debate_id=debate.id,
+                    side=Side.AGAINST,
+                    author_id=other.id,
+                    body="Propos hors charte.",
+                    hidden_at=sa_now(),
+                    hidden_reason="Propos insultants",
+                ),
+            ]
+        )
+        comment = Comment(debate_id=debate.id, author_id=other.id, body="Une *bonne* question.")
+        db.session.add(comment)
+        db.session.flush()
+        db.session.add(
+            Comment(
+                debate_id=debate.id,
+                parent_id=comment.id,
+                depth=1,
+                author_id=citizen.id,
+                body="Tout à fait d'accord.",
+            )
+        )
+        db.session.commit()
+        return debate.id, citizen
+
+
+def sa_now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def log_in(page, tenant, person, follow) -> None:
+    visit(page, tenant.page_url("/connexion"))
+    page.get_by_label("Adresse e-mail").fill(person.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    follow(page, page.get_by_role("button", name="Se connecter"))
+
+
+def test_debate_page_is_accessible_anonymous_and_logged_in(page, site, debate, follow):
+    _live_server, tenant = site
+    debate_id, citizen = debate
+    url = tenant.page_url(f"/debats/{debate_id}")
+    visit(page, url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Faut-il piétonniser la rue du Sauvage le samedi ?"
+    )
+    expect(page.get_by_role("heading", name="Pour")).to_be_visible()
+    expect(page.get_by_role("heading", name="Contre")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Masqué par la modération")
+    expect(page.locator("main")).to_contain_text("Propos insultants")
+    expect(page.locator("main")).not_to_contain_text("Propos hors charte.")
+    expect(page.get_by_role("link", name="Connectez-vous pour ajouter un argument")).to_be_visible()
+    # The honeypot is off screen for people, but still in the page for bots.
+    assert page.locator('input[name="website"]').count() == 0  # no form when anonymous
+
+    log_in(page, tenant, citizen, follow)
+    visit(page, url)
+    honeypot = page.locator('input[name="website"]').first
+    box = honeypot.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box
+    # Reply forms are open too, so that axe checks them.
+    for summary in page.locator("details.reply-form > summary").all():
+        summary.click()
+    assert_accessible(page)
+
+
+def test_columns_side_by_side_then_stacked_on_a_phone(page, site, debate):
+    _live_server, tenant = site
+    debate_id, _citizen = debate
+    page.set_viewport_size({"width": 1280, "height": 900})
+    visit(page, tenant.page_url(f"/debats/{debate_id}"), accessible=False)
+    pour = page.locator("section.debate-column-pour").bounding_box()
+    contre = page.locator("section.debate-column-contre").bounding_box()
+    assert abs(pour["y"] - contre["y"]) < 5 and contre["x"] > pour["x"] + pour["width"] - 1
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    visit(page, tenant.page_url(f"/debats/{debate_id}"))
+    pour = page.locator("section.debate-column-pour").bounding_box()
+    contre = page.locator("section.debate-column-contre").bounding_box()
+    assert contre["y"] >= pour["y"] + pour["height"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_argue_reply_comment_then_read_notifications(page, open_page, site, debate, follow):
+    from tests.participation.staff_fixtures import create_person
+
+    live_server, tenant = site
+    debate_id, citizen = debate
+    url = tenant.page_url(f"/debats/{debate_id}")
+
+    # A newcomer follows the debate, adds an argument contre and replies to the first "pour".
+    newcomer = create_person(live_server.app, tenant.ref, None, display_name="Lucas Weber")
+    log_in(page, tenant, newcomer, follow)
+    visit(page, url)
+    follow(page, page.get_by_role("button", name="Suivre"))
+    expect(page.get_by_role("button", name="Ne plus suivre")).to_be_visible()
+    page.get_by_role("radio", name="Contre").check()
+    page.get_by_label("Votre argument").fill("Le marché du samedi a besoin des voitures.")
+    follow(page, page.get_by_role("button", name="Publier l'argument"))
+    expect(page.locator("section.debate-column-contre")).to_contain_text(
+        "Le marché du samedi a besoin des voitures."
+    )
+    first_pour = page.locator("section.debate-column-pour li.argument").first
+    first_pour.locator("summary", has_text="Répondre").click()
+    first_pour.get_by_label("Votre réponse").fill("Sauf pour les livraisons.")
+    follow(page, first_pour.get_by_role("button", name="Publier la réponse"))
+    expect(page.locator("section.debate-column-pour")).to_contain_text("Sauf pour les livraisons.")
+    page.get_by_label("Votre commentaire").fill("Merci pour ce **débat**.")
+    follow(page, page.get_by_role("button", name="Publier le commentaire"))
+    expect(page.locator("#commentaires strong", has_text="débat")).to_be_visible()
+
+    # The citizen who follows nothing but wrote under the first "pour" is not told; the
+    # newcomer follows the debate: another person's argument reaches their centre.
+    other_page = open_page()
+    log_in(other_page, tenant, citizen, follow)
+    visit(other_page, url)
+    other_page.get_by_role("radio", name="Pour").check()
+    other_page.get_by_label("Votre argument").fill("Les enfants pourront jouer dans la rue.")
+    follow(other_page, other_page.get_by_role("button", name="Publier l'argument"))
+
+    visit(page, tenant.page_url("/"))
+    notifications_link = page.get_by_role("link", name="Notifications (1 non lue)")
+    expect(notifications_link).to_be_visible()
+    follow(page, notifications_link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes notifications")
+    expect(page.locator("main")).to_contain_text("Nouvel argument dans le débat")
+    follow(page, page.get_by_role("button", name="Tout marquer comme lu"))
+    expect(page.locator("main")).to_contain_text("Aucune notification non lue.")
+    expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
+    follow(page, page.get_by_role("link", name="Nouvel argument dans le débat"))
+    assert page.url.startswith(url)
