@@ -1,0 +1,75 @@
+"""Billing: plans, subscriptions, Stripe, invoices (public schema only).
+
+``init_app`` registers the Stripe webhook and the operator console on the platform site,
+the admins' billing pages on tenant sites (/gestion/abonnement), the read-only write guard,
+the plan-limit safety net and the ``flask billing`` commands. Idempotent.
+
+Settings (read from the app config, else the environment): STRIPE_SECRET_KEY,
+STRIPE_WEBHOOK_SECRET, STRIPE_TAX_RATE_ID, BILLING_GRACE_DAYS (45), BILLING_RETENTION_DAYS
+(90), BILLING_TRIAL_DAYS (30).
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+SETTINGS = {
+    "STRIPE_SECRET_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_TAX_RATE_ID": "",
+    "BILLING_GRACE_DAYS": 45,
+    "BILLING_RETENTION_DAYS": 90,
+    "BILLING_TRIAL_DAYS": 30,
+}
+
+
+def _load_settings(app: Flask) -> None:
+    for key, default in SETTINGS.items():
+        raw = app.config.get(key, os.environ.get(key, default))
+        if isinstance(default, int):
+            app.config[key] = int(raw) if raw not in (None, "") else default
+        else:
+            app.config[key] = raw or ""
+
+
+def init_app(app: Flask) -> None:
+    from billing import demo  # noqa: F401 - registers the demo seeder
+    from billing.cli import billing_cli
+    from billing.labels import cents_eur
+    from billing.limits import PlanLimitExceeded, install_process_guard
+    from billing.notices import flash_admin_notice, write_guard
+    from billing.operator_views import bp as operator_bp
+    from billing.views import admin_bp, webhook_bp
+    from core.routing import TENANT_SITE
+    from tenants import web
+
+    _load_settings(app)
+    if write_guard not in web.write_guards:
+        web.write_guards.append(write_guard)
+    install_process_guard()
+    app.jinja_env.filters.setdefault("cents_eur", cents_eur)
+    if "billing_admin" in app.blueprints:
+        return
+    # Platform site: no subdomain marker. Tenant site: the "tenant" marker.
+    app.register_blueprint(webhook_bp)
+    app.register_blueprint(operator_bp)
+    app.register_blueprint(admin_bp, subdomain=TENANT_SITE)
+    app.cli.add_command(billing_cli)
+
+    @app.before_request
+    def _billing_banner():
+        from flask import g
+
+        site = g.get("site")
+        if site is not None and site.kind == "tenant" and site.tenant is not None:
+            flash_admin_notice(site.tenant)
+
+    @app.errorhandler(PlanLimitExceeded)
+    def _plan_limit(exc: PlanLimitExceeded):
+        from core.db import db
+        from core.errors import render_error
+
+        db.session.rollback()
+        return render_error(403, str(exc))

@@ -90,3 +90,9 @@ def _register_feature_packages(app: Flask) -> None:
     from participation import init_app as participation_init
 
     participation_init(app)
+    from billing import init_app as billing_init
+
+    billing_init(app)
+    from billing.signup_views import init_signup
+
+    init_signup(app)

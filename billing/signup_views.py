@@ -1,0 +1,329 @@
+"""Sign-up of a collectivité, on the platform site (issue 7).
+
+``/inscription-collectivite``: find the collectivité (a GET search form, enhanced into a
+combobox by ``core/static/signup.js``), fill in the form, then follow the creation of the
+space on a page named by a signed token. Everything works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from billing import signup
+from billing.signup_forms import ContactAdminsForm, SignupForm
+from core.db import db
+from core.security.limits import SIGNUP_LIMIT, limiter
+from tenants import official
+from tenants.models import Tenant
+from tenants.resolver import normalise_host
+
+bp = Blueprint("signup", __name__)
+
+# Typing in the combobox sends a request every few keystrokes.
+LOOKUP_LIMIT = "60 per minute;600 per hour"
+CONTACT_LIMIT = "3 per minute;10 per hour"
+STATUS_LIMIT = "60 per minute"
+
+KIND_LABELS = {
+    "commune": _l("Commune"),
+    "epci": _l("Intercommunalité"),
+    "departement": _l("Département"),
+    "region": _l("Région"),
+}
+EPCI_LABELS = {
+    "CC": _l("Communauté de communes"),
+    "CA": _l("Communauté d'agglomération"),
+    "CU": _l("Communauté urbaine"),
+    "METRO": _l("Métropole"),
+    "MET69": _l("Métropole de Lyon"),
+}
+CODE_LABELS = {
+    "commune": _l("Code INSEE"),
+    "epci": _l("SIREN"),
+    "departement": _l("Code du département"),
+    "region": _l("Code de la région"),
+}
+PROGRESS_MESSAGES = {
+    signup.Progress.PROVISIONING: _l("Création de l'espace…"),
+    signup.Progress.READY: _l("Prêt : votre espace est en ligne."),
+    signup.Progress.FAILED: _l("La création de votre espace n'a pas abouti."),
+}
+
+
+def init_signup(app: Flask) -> None:
+    """Register the sign-up pages on the platform site (no subdomain marker)."""
+    platform_host = normalise_host(app.config.get("PLATFORM_DOMAIN")) or "pnyx.fr"
+    app.config.setdefault(
+        "SIGNUP_SUPPORT_EMAIL",
+        os.environ.get("SIGNUP_SUPPORT_EMAIL") or f"contact@{platform_host}",
+    )
+    app.register_blueprint(bp)
+
+
+def _not_found(message: str):
+    try:
+        abort(404)
+    except HTTPException as error:
+        error.pnyx_message = message
+        raise
+
+
+def _collectivite_or_404(kind: str, code: str) -> official.Collectivite:
+    collectivite = signup.get_collectivite(kind, code)
+    if collectivite is None:
+        _not_found(_("Aucune collectivité ne correspond à cette adresse."))
+    return collectivite
+
+
+def _kind_label(collectivite: official.Collectivite) -> str:
+    if collectivite.kind == "epci" and collectivite.epci_type in EPCI_LABELS:
+        return str(EPCI_LABELS[collectivite.epci_type])
+    return str(KIND_LABELS[collectivite.kind])
+
+
+def _collectivite_context(collectivite: official.Collectivite) -> dict:
+    return {
+        "collectivite": collectivite,
+        "kind_label": _kind_label(collectivite),
+        "code_label": CODE_LABELS[collectivite.kind],
+    }
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- finding
+
+
+@bp.get("/inscription-collectivite")
+def start():
+    query = request.args.get("q", "").strip()[: signup.MAX_QUERY_LENGTH]
+    error = None
+    if "choix" in request.args:
+        choice = signup.parse_choice(request.args.get("choix"))
+        if choice is not None:
+            kind, code = choice
+            return redirect(url_for("signup.collectivite", kind=kind, code=code), 303)
+        error = _("Choisissez votre collectivité dans la liste.")
+    results = signup.search_collectivites(query)
+    return render_template(
+        "billing/signup_start.html",
+        query=query,
+        results=results,
+        too_short=bool(query) and len(query) < signup.MIN_QUERY_LENGTH,
+        error=error,
+        choice_value=signup.choice_value,
+        trial_days=signup.trial_days(),
+    )
+
+
+@bp.get("/inscription-collectivite/recherche")
+@limiter.limit(LOOKUP_LIMIT)
+def search_json():
+    results = signup.search_collectivites(request.args.get("q"))
+    return jsonify(
+        count=len(results),
+        results=[
+            {
+                "value": signup.choice_value(c),
+                "label": c.label,
+                "url": url_for("signup.collectivite", kind=c.kind, code=c.code),
+            }
+            for c in results
+        ],
+    )
+
+
+@bp.get("/inscription-collectivite/sous-domaine")
+@limiter.limit(LOOKUP_LIMIT)
+def slug_check():
+    raw = request.args.get("slug", "")
+    try:
+        slug = signup.check_slug(raw)
+    except signup.SignupError as error:
+        return jsonify(slug=raw.strip().lower(), available=False, message=str(error))
+    return jsonify(
+        slug=slug,
+        available=True,
+        host=signup.space_host(slug),
+        message=_("L'adresse %(host)s est disponible.", host=signup.space_host(slug)),
+    )
+
+
+# --------------------------------------------------------------------------- signing up
+
+
+def _already_signed_up(collectivite, tenant, form: ContactAdminsForm, status: int = 200):
+    return render_template(
+        "billing/signup_exists.html",
+        space=tenant,
+        space_host=f"{tenant.primary_host}{_port()}" if tenant.primary_host else None,
+        url_scheme=current_app.config["PREFERRED_URL_SCHEME"],
+        form=form,
+        **_collectivite_context(collectivite),
+    ), status
+
+
+def _port() -> str:
+    domain = current_app.config["PLATFORM_DOMAIN"]
+    return ":" + domain.rsplit(":", 1)[1] if ":" in domain else ""
+
+
+def _render_form(collectivite, form: SignupForm, status: int = 200, error: str | None = None):
+    return render_template(
+        "billing/signup_form.html",
+        form=form,
+        error=error,
+        platform_host=current_app.config["PLATFORM_DOMAIN"],
+        url_scheme=current_app.config["PREFERRED_URL_SCHEME"],
+        **_collectivite_context(collectivite),
+    ), status
+
+
+@bp.route("/inscription-collectivite/<kind>/<code>", methods=["GET", "POST"])
+@limiter.limit(SIGNUP_LIMIT, methods=["POST"])
+def collectivite(kind: str, code: str):
+    collectivite = _collectivite_or_404(kind, code)
+    if (tenant := signup.existing_tenant(collectivite)) is not None:
+        status = 409 if request.method == "POST" else 200
+        return _already_signed_up(collectivite, tenant, ContactAdminsForm(formdata=None), status)
+    form = SignupForm()
+    if request.method == "GET":
+        form.slug.data = official.suggest_slug(collectivite)
+        return _render_form(collectivite, form)
+    if form.is_robot:
+        return _render_form(
+            collectivite, form, 400, _("Votre demande n'a pas pu être enregistrée.")
+        )
+    if not form.validate_on_submit():
+        return _render_form(collectivite, form)
+    agent = signup.Agent(
+        name=form.agent_name.data, role=form.agent_role.data, email=form.email.data
+    )
+    try:
+        tenant = signup.sign_up_collectivite(collectivite, agent, form.slug.data)
+        tenant_id = tenant.id
+        db.session.commit()
+    except signup.AlreadySignedUp as error:
+        db.session.rollback()
+        return _already_signed_up(collectivite, error.tenant, ContactAdminsForm(formdata=None), 409)
+    except signup.SubdomainUnavailable as error:
+        db.session.rollback()
+        form.slug.errors = [str(error)]
+        return _render_form(collectivite, form)
+    except signup.SignupError as error:
+        db.session.rollback()
+        return _render_form(collectivite, form, 409, str(error))
+    except IntegrityError:
+        # Another sign-up won the race for this collectivité or this subdomain.
+        db.session.rollback()
+        if (tenant := signup.existing_tenant(collectivite)) is not None:
+            return _already_signed_up(collectivite, tenant, ContactAdminsForm(formdata=None), 409)
+        form.slug.errors = [_("Cette adresse vient d'être prise. Merci d'en choisir une autre.")]
+        return _render_form(collectivite, form)
+    return redirect(url_for("signup.progress", token=signup.progress_token(tenant_id)), 303)
+
+
+@bp.route("/inscription-collectivite/<kind>/<code>/contact", methods=["GET", "POST"])
+@limiter.limit(CONTACT_LIMIT, methods=["POST"])
+def contact_admins(kind: str, code: str):
+    collectivite = _collectivite_or_404(kind, code)
+    back = url_for("signup.collectivite", kind=collectivite.kind, code=collectivite.code)
+    tenant = signup.existing_tenant(collectivite)
+    if tenant is None or request.method == "GET":
+        return redirect(back, 303)
+    form = ContactAdminsForm()
+    if form.is_robot:
+        return _already_signed_up(collectivite, tenant, form, 400)
+    if not form.validate_on_submit():
+        return _already_signed_up(collectivite, tenant, form)
+    # The administrators are read inside the tenant, which needs a session with no open
+    # transaction (loading a logged-in platform account opens one); nothing is written yet.
+    db.session.rollback()
+    signup.contact_admins(
+        collectivite,
+        tenant,
+        name=form.name.data,
+        email=form.email.data,
+        message=form.message.data,
+    )
+    db.session.commit()
+    flash(
+        _(
+            "Votre message a été transmis à l'administration de l'espace de %(name)s, qui "
+            "vous répondra directement par e-mail.",
+            name=tenant.name,
+        ),
+        "success",
+    )
+    return redirect(back, 303)
+
+
+# --------------------------------------------------------------------------- following
+
+
+def _tenant_from_token(token: str) -> Tenant:
+    tenant_id = signup.tenant_id_from_token(token)
+    tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+    if tenant is None:
+        _not_found(_("Ce lien de suivi n'est pas valide ou a expiré."))
+    return tenant
+
+
+@bp.get("/inscription-collectivite/suivi/<token>")
+def progress(token: str):
+    tenant = _tenant_from_token(token)
+    state = signup.progress_of(tenant)
+    host = f"{tenant.primary_host}{_port()}"
+    response = current_app.make_response(
+        render_template(
+            "billing/signup_progress.html",
+            space=tenant,
+            space_host=host,
+            space_url=f"{current_app.config['PREFERRED_URL_SCHEME']}://{host}/",
+            state=state.value,
+            status_url=url_for("signup.progress_status", token=token),
+            support_email=current_app.config["SIGNUP_SUPPORT_EMAIL"],
+            trial_days=signup.trial_days(),
+        )
+    )
+    return _no_store(response)
+
+
+@bp.get("/inscription-collectivite/suivi/<token>/etat")
+@limiter.limit(STATUS_LIMIT)
+def progress_status(token: str):
+    tenant = _tenant_from_token(token)
+    state = signup.progress_of(tenant)
+    return _no_store(jsonify(state=state.value, message=str(PROGRESS_MESSAGES[state])))
+
+
+# --------------------------------------------------------------------------- terms
+
+
+@bp.get("/conditions-plateforme")
+def platform_terms():
+    return render_template(
+        "billing/signup_terms.html",
+        terms_version=signup.PLATFORM_TERMS_VERSION,
+        trial_days=signup.trial_days(),
+    )

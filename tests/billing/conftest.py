@@ -1,0 +1,225 @@
+"""Fixtures of the billing tests: an app with the billing, account, staff and platform
+pages wired; a fake Stripe behind the real library; tenants with a subscription; logged-in
+admins and operators.
+
+``billing_app`` is the shared app once core/app.py registers billing; until then it is a
+fresh app wired here (Flask refuses new blueprints on an app that has served requests).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+
+from core.db import db
+from tests.billing.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed_headers
+from tests.conftest import PLATFORM, base_config
+from tests.participation.staff_fixtures import (
+    client_on,
+    create_person,
+    ensure_legal_documents,
+    forge_session,
+)
+
+NEEDED_ENDPOINTS = (
+    "billing_admin.index",
+    "billing_operator.index",
+    "billing_webhook.stripe_webhook",
+    "staff.home",
+    "accounts.login",
+    "platform_accounts.login",
+)
+
+
+def price_id(code: str) -> str:
+    return "price_" + code.replace("-", "_")
+
+
+@pytest.fixture(scope="session")
+def billing_app(app, database_url, redis_url, smtp_server):
+    import billing
+    from billing.catalogue import seed_plans
+    from billing.models import Plan
+
+    wired = app
+    if any(name not in app.view_functions for name in NEEDED_ENDPOINTS):
+        from core import create_app
+        from core.platform import init_app as platform_init
+        from participation import accounts, staff
+
+        wired = create_app(base_config(database_url, redis_url))
+        if "accounts.login" not in wired.view_functions:
+            accounts.init_app(wired)
+        if "staff.home" not in wired.view_functions:
+            staff.init_app(wired)
+        if "platform_accounts.login" not in wired.view_functions:
+            platform_init(wired)
+        billing.init_app(wired)
+    wired.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
+    with wired.app_context():
+        seed_plans()
+        for plan in db.session.scalars(sa.select(Plan)):
+            plan.stripe_price_id = plan.stripe_price_id or price_id(plan.code)
+        db.session.commit()
+    return wired
+
+
+@pytest.fixture
+def no_stripe(billing_app):
+    """Stripe not configured (the demo): no key, no webhook secret."""
+    from billing.stripe_client import use_http_client
+
+    saved = {k: billing_app.config.get(k) for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
+    billing_app.config.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="")
+    use_http_client(billing_app, None)
+    yield
+    billing_app.config.update(saved)
+
+
+@pytest.fixture
+def fake_stripe(billing_app):
+    """The real stripe library, configured, talking to a :class:`FakeStripe`."""
+    from billing.stripe_client import use_http_client
+
+    saved = {k: billing_app.config.get(k) for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
+    fake = FakeStripe()
+    billing_app.config.update(
+        STRIPE_SECRET_KEY="sk_test_pnyx", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET
+    )
+    use_http_client(billing_app, fake)
+    yield fake
+    billing_app.config.update(saved)
+    use_http_client(billing_app, None)
+
+
+@pytest.fixture
+def billing_tenant(billing_app, make_tenant):
+    """A provisioned tenant of this test alone (legal texts in place, no subscription)."""
+    tenant = make_tenant()
+    ensure_legal_documents(billing_app, tenant)
+    return tenant
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def subscribe(app, tenant, plan_code: str | None = None, **fields) -> int:
+    """A subscription row for ``tenant`` (trial by default); returns its id."""
+    from billing import services
+    from billing.models import Subscription
+
+    with app.app_context():
+        plan_code = plan_code or services.plan_for_population("commune", tenant.population).code
+        plan = services.get_plan(plan_code)
+        sub = services.get_subscription(tenant.id)
+        if sub is None:
+            sub = Subscription(tenant_id=tenant.id, state="trialing", plan=plan)
+            db.session.add(sub)
+        sub.plan = plan
+        for key, value in fields.items():
+            setattr(sub, key, value)
+        db.session.commit()
+        return sub.id
+
+
+def add_invoice(app, tenant, **fields) -> int:
+    from billing import services
+    from billing.models import Invoice
+
+    with app.app_context():
+        sub = services.get_subscription(tenant.id)
+        values = {
+            "status": "open",
+            "number": f"PNYX-T-{uuid.uuid4().hex[:6]}",
+            "total_cents": 58_800,
+            "amount_due_cents": 58_800,
+        }
+        values.update(fields)
+        invoice = Invoice(tenant_id=tenant.id, subscription_id=sub.id if sub else None, **values)
+        db.session.add(invoice)
+        db.session.commit()
+        return invoice.id
+
+
+def read_subscription(app, tenant) -> dict:
+    from billing import services
+
+    with app.app_context():
+        sub = services.get_subscription(tenant.id)
+        if sub is None:
+            return {}
+        data = {c.key: getattr(sub, c.key) for c in sa.inspect(sub).mapper.column_attrs}
+        data["plan_code"] = sub.plan.code
+        return data
+
+
+def refresh(app, tenant, now: datetime) -> str:
+    from billing import services
+
+    with app.app_context():
+        sub = services.get_subscription(tenant.id, lock=True)
+        state = services.refresh_state(sub, now)
+        db.session.commit()
+        return state
+
+
+def admin_client(app, tenant):
+    person = create_person(app, tenant, "admin")
+    client = client_on(app, tenant)
+    forge_session(client, tenant, person, verified=True)
+    return client, person
+
+
+def operator_client(app):
+    """A logged-in operator (TOTP enrolled and given) on the platform site."""
+    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tests.helpers import host_client
+
+    with app.app_context():
+        user = create_platform_user(
+            f"ops-{uuid.uuid4().hex[:8]}@exemple.fr",
+            "Camille Opératrice",
+            "operator",
+            password="Ornithorynque-Cardamome-1847",
+        )
+        enable_totp_with_secret(user, pyotp.random_base32())
+        db.session.commit()
+        user_id, version = user.id, user.session_version
+    client = host_client(app, PLATFORM)
+    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    with client.session_transaction(base_url=client.base_url) as sess:
+        sess["_user_id"] = f"p:{user_id}:{version}"
+        sess["_fresh"] = True
+        sess["pnyx_2fa"] = True
+    return client, user_id
+
+
+def deliver(client, event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
+    """POST ``event`` to the webhook, signed like Stripe does."""
+    payload = json.dumps(event)
+    return client.post(
+        "/billing/stripe/webhook",
+        data=payload,
+        headers={"Content-Type": "application/json", **signed_headers(payload, secret, timestamp)},
+    )
+
+
+def siret_for(app, tenant) -> str:
+    """A valid SIRET of ``tenant`` (a few overseas collectivités have no SIREN in the
+    official data: any valid SIRET is then accepted)."""
+    from billing.siret import complete_siret
+    from tenants.models import Tenant
+
+    with app.app_context():
+        siren = db.session.get(Tenant, tenant.id).siren
+    return complete_siret(siren or "216802249")
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)

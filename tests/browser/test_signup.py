@@ -1,0 +1,245 @@
+"""Sign-up of a collectivité in a real browser: from the search to a ready space.
+
+The live server runs jobs synchronously (RQ_ASYNC=False), so the space is usually ready by
+the time the progress page opens; the polling of that page is tested on its own, with a
+space provisioned while the page is open. Every page is checked with axe-core.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from tests.browser.axe import assert_accessible, visit
+from tests.conftest import base_config
+
+pytestmark = pytest.mark.browser
+
+SEARCH_LABEL = "Nom, code postal ou code officiel de votre collectivité"
+
+
+def seed_plans(app) -> None:
+    """The trial needs the plans (seeded once by ``flask billing seed-plans`` in real life)."""
+    from billing.catalogue import seed_plans
+    from core.db import db
+
+    with app.app_context():
+        seed_plans()
+        db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def site(live_server, database_url, redis_url, smtp_server):
+    """The live server once core/app.py registers the sign-up; until then, one of our own."""
+    # Mail from the server's jobs goes to the tests' SMTP server, whenever it started.
+    live_server.app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
+    seed_plans(live_server.app)
+    if "signup.start" in live_server.app.view_functions:
+        yield live_server
+        return
+    from billing.signup_views import init_signup
+    from core import create_app
+    from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
+
+    late_app = _LateBoundApp()
+    server = make_server("127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler)
+    port = server.server_port
+    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
+    app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
+    init_signup(app)
+    late_app.app = app
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield LiveServer(app=app, port=port)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def free_commune(app):
+    """A commune with no space yet, found among the first ten results for its own name."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from tenants import official
+
+    with app.app_context():
+        taken = set(db.session.scalars(sa.text("SELECT code FROM public.tenants")))
+    for commune in official.search("champ", limit=300):
+        if commune.kind != "commune" or commune.code in taken:
+            continue
+        if commune in official.search(commune.name, limit=10):
+            return commune
+    raise LookupError("no free commune for the browser sign-up")
+
+
+def new_tenant(site, commune, provision: bool):
+    from core.db import db
+    from tenants.context import load_tenant_ref
+    from tenants.provisioning import provision_now
+    from tenants.services import create_tenant
+
+    with site.app.app_context():
+        tenant = create_tenant(
+            commune.code, site.platform_host, slug=f"bs-{uuid.uuid4().hex[:8]}", kind="commune"
+        )
+        db.session.commit()
+        tenant_id = tenant.id
+        if provision:
+            provision_now(db.engine, tenant_id)
+        return load_tenant_ref(tenant_id)
+
+
+def test_sign_up_from_the_search_to_a_ready_space(page, site, smtp_server):
+    commune = free_commune(site.app)
+    slug = f"nav-{uuid.uuid4().hex[:8]}"
+    email = f"participation.{uuid.uuid4().hex[:8]}@mairie-exemple.fr"
+
+    visit(page, site.url + "/")
+    page.get_by_role("link", name="Inscrire ma collectivité").click()
+    expect(page).to_have_url(site.url + "/inscription-collectivite")
+    assert_accessible(page)
+
+    # The search field is an ARIA 1.2 combobox once signup.js has run.
+    combobox = page.get_by_role("combobox", name=SEARCH_LABEL)
+    expect(combobox).to_have_attribute("aria-expanded", "false")
+    combobox.press_sequentially(commune.name, delay=20)
+    listbox = page.get_by_role("listbox", name="Collectivités trouvées")
+    expect(listbox).to_be_visible()
+    expect(combobox).to_have_attribute("aria-expanded", "true")
+    expect(combobox).to_have_attribute("aria-controls", "q-listbox")
+    expect(page.locator("#q-status")).to_contain_text("trouvée")
+    assert_accessible(page)  # with the list open
+
+    # Escape closes the list, the down arrow opens it again on the first option.
+    combobox.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(combobox).to_have_attribute("aria-expanded", "false")
+    for _ in range(10):
+        combobox.press("ArrowDown")
+        active = combobox.get_attribute("aria-activedescendant")
+        option = page.locator(f"#{active}")
+        expect(option).to_have_attribute("aria-selected", "true")
+        if option.inner_text() == commune.label:
+            break
+    else:
+        pytest.fail(f"{commune.label} is not among the options")
+    combobox.press("Enter")
+    expect(combobox).to_have_value(commune.label)
+    expect(listbox).to_be_hidden()
+    expect(page.locator("#q-status")).to_contain_text("choisie")
+    combobox.press("Enter")  # the form, with the chosen collectivité
+
+    expect(page).to_have_url(
+        re.compile(rf"/inscription-collectivite/commune/{commune.code}$"), timeout=10_000
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Inscrire {commune.name}")
+    assert_accessible(page)
+
+    page.get_by_label("Vos prénom et nom").fill("Camille Martin")
+    page.get_by_label("Votre fonction").fill("Chargée de mission participation")
+    page.get_by_label("Votre adresse e-mail professionnelle").fill(email)
+    subdomain = page.get_by_label("Adresse de votre espace")
+    availability = page.locator("#slug-availability")
+    subdomain.fill("admin")
+    expect(availability).to_contain_text("est réservée")
+    subdomain.fill(slug)
+    expect(availability).to_contain_text(f"{slug}.{site.platform_host} est disponible")
+    expect(page.locator("#slug-preview")).to_have_text(slug)
+    page.get_by_label("J'accepte les conditions d'utilisation de la plateforme Pnyx").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Créer l'espace de participation").click()
+
+    ready = page.get_by_role("heading", name="Prêt : votre espace est en ligne.")
+    expect(ready).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/inscription-collectivite/suivi/"))
+    expect(page.get_by_text("Consultez votre messagerie.")).to_be_visible()
+    assert_accessible(page)
+
+    invitation = smtp_server.wait_for_message_to(email, timeout=15)
+    assert "premier administrateur" in smtp_server.text_of(invitation)
+
+    page.get_by_role("link", name=f"{slug}.{site.platform_host}").click()
+    expect(page).to_have_url(site.url_for_host(f"{slug}.pnyx.localhost", "/"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(commune.name)
+
+
+def test_progress_page_follows_the_provisioning(page, site):
+    from billing.signup import progress_token
+    from core.db import db
+    from tenants.provisioning import provision_now
+
+    tenant = new_tenant(site, free_commune(site.app), provision=False)
+    with site.app.test_request_context():
+        token = progress_token(tenant.id)
+    visit(page, f"{site.url}/inscription-collectivite/suivi/{token}")
+    expect(page.get_by_role("heading", name="Création de l'espace…")).to_be_visible()
+    expect(page.get_by_role("heading", name="Prêt : votre espace est en ligne.")).to_be_hidden()
+
+    with site.app.app_context():
+        provision_now(db.engine, tenant.id)
+
+    # signup.js asks for the state, shows the ready panel and announces it.
+    expect(page.get_by_role("heading", name="Prêt : votre espace est en ligne.")).to_be_visible()
+    expect(page.locator("[data-progress-announce]")).to_have_text(
+        "Prêt : votre espace est en ligne."
+    )
+    expect(page.get_by_role("heading", name="Création de l'espace…")).to_be_hidden()
+    assert_accessible(page)
+
+
+def test_pages_without_javascript_are_accessible(browser, site):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        visit(page, f"{site.url}/inscription-collectivite?q=68100", accessible=False)
+        page.get_by_label(re.compile(r"^Mulhouse \(68\)")).check()
+        page.get_by_role("button", name="Continuer").click()
+        expect(page).to_have_url(re.compile(r"/inscription-collectivite/commune/68224$"))
+    finally:
+        context.close()
+
+
+def test_duplicate_search_results_and_terms_pages_are_accessible(page, site):
+    commune = free_commune(site.app)
+    new_tenant(site, commune, provision=True)
+    visit(page, f"{site.url}/inscription-collectivite/commune/{commune.code}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"{commune.name} a déjà un espace de participation"
+    )
+    expect(
+        page.get_by_role("heading", name="Contacter l'administrateur de cet espace")
+    ).to_be_visible()
+
+    visit(page, f"{site.url}/inscription-collectivite?q=mulh")
+    expect(page.get_by_role("radio", name=re.compile(r"^Mulhouse \(68\)"))).to_be_visible()
+
+    visit(page, f"{site.url}/conditions-plateforme")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Conditions d'utilisation de la plateforme Pnyx"
+    )
+
+
+def test_no_horizontal_scroll_at_320_pixels(page, site):
+    commune = free_commune(site.app)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in (
+        "/inscription-collectivite?q=mulh",
+        f"/inscription-collectivite/commune/{commune.code}",
+        "/conditions-plateforme",
+    ):
+        visit(page, site.url + path)
+        if "/commune/" in path:  # the longest subdomain, in the check's answer too
+            page.get_by_label("Adresse de votre espace").fill(f"l{uuid.uuid4().hex}xxxxxxx")
+            expect(page.locator("#slug-availability")).to_contain_text("disponible")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} scrolls sideways at 320 px ({width} px wide)"
