@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
     from participation.processes import init_app as processes_init_app
 
     processes_init_app(app)
+    from participation.proposals import init_app as proposals_init_app
+
+    proposals_init_app(app)
     from participation import debates, engagement
 
     debates.init_app(app)
