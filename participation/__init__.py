@@ -18,13 +18,15 @@ def _load_user(user_id: int):
 def init_app(app: Flask) -> None:
     from participation.views import bp
 
-    register_realm(Realm(
-        name="tenant",
-        load=_load_user,
-        login_view="accounts.login",
-        two_factor_view="staff.two_factor",
-        enrol_view="staff.two_factor_enrol",
-    ))
+    register_realm(
+        Realm(
+            name="tenant",
+            load=_load_user,
+            login_view="accounts.login",
+            two_factor_view="staff.two_factor",
+            enrol_view="staff.two_factor_enrol",
+        )
+    )
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     from participation import accounts
 

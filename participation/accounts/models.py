@@ -18,9 +18,14 @@ TENANT = {"schema": "tenant"}
 
 
 def _str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(cls, name=name, native_enum=False, length=20,
-                   values_callable=lambda members: [m.value for m in members],
-                   validate_strings=True)
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 class StaffRole(enum.StrEnum):
@@ -49,8 +54,9 @@ user_services = sa.Table(
     "user_services",
     db.Model.metadata,
     sa.Column("user_id", sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("service_id", sa.ForeignKey("tenant.services.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column(
+        "service_id", sa.ForeignKey("tenant.services.id", ondelete="CASCADE"), primary_key=True
+    ),
     schema="tenant",
 )
 
@@ -110,12 +116,14 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Optional, consented, used only for representativeness statistics.
     age_bracket: Mapped[AgeBracket | None] = mapped_column(_str_enum(AgeBracket, "age_bracket"))
     neighbourhood_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
+    )
     demographics_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     notification_frequency: Mapped[NotificationFrequency] = mapped_column(
         _str_enum(NotificationFrequency, "notification_frequency"),
-        default=NotificationFrequency.IMMEDIATE)
+        default=NotificationFrequency.IMMEDIATE,
+    )
     notify_answers: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     notify_comments: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     notify_processes: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -124,8 +132,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     charter_version: Mapped[int | None]
 
     neighbourhood: Mapped[Neighbourhood | None] = relationship()
-    services: Mapped[list[Service]] = relationship(secondary=user_services,
-                                                   back_populates="members")
+    services: Mapped[list[Service]] = relationship(
+        secondary=user_services, back_populates="members"
+    )
 
     ANONYMOUS_NAME = "Participant·e anonyme"
 
@@ -168,7 +177,8 @@ class Invitation(TimestampMixin, db.Model):
     service_ids: Mapped[list] = mapped_column(JSONB, default=list)
     token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -187,9 +197,11 @@ class LegalDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[LegalDocumentKind] = mapped_column(
-        _str_enum(LegalDocumentKind, "legal_document_kind"))
+        _str_enum(LegalDocumentKind, "legal_document_kind")
+    )
     version: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised when rendered
-    published_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                   server_default=sa.func.now())
+    published_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )

@@ -30,17 +30,21 @@ class Debate(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True
+    )
     question: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    state: Mapped[DebateState] = mapped_column(_str_enum(DebateState, "debate_state"),
-                                               default=DebateState.OPEN)
+    state: Mapped[DebateState] = mapped_column(
+        _str_enum(DebateState, "debate_state"), default=DebateState.OPEN
+    )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
 
     process = relationship("Process")
     arguments: Mapped[list[Argument]] = relationship(
-        back_populates="debate", order_by="Argument.created_at", cascade="all, delete-orphan")
+        back_populates="debate", order_by="Argument.created_at", cascade="all, delete-orphan"
+    )
 
 
 class Argument(TimestampMixin, db.Model):
@@ -51,12 +55,15 @@ class Argument(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debate_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE"), index=True
+    )
     parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.arguments.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.arguments.id", ondelete="CASCADE")
+    )
     side: Mapped[Side] = mapped_column(_str_enum(Side, "argument_side"))
     author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     body: Mapped[str] = mapped_column(sa.Text)
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -74,7 +81,8 @@ class Comment(TimestampMixin, db.Model):
     __tablename__ = "comments"
     __table_args__ = (
         sa.CheckConstraint(
-            "num_nonnulls(process_id, proposal_id, debate_id) = 1", name="one_target"),
+            "num_nonnulls(process_id, proposal_id, debate_id) = 1", name="one_target"
+        ),
         sa.CheckConstraint(f"depth BETWEEN 0 AND {COMMENT_MAX_DEPTH - 1}", name="depth_range"),
         sa.Index("ix_comments_proposal", "proposal_id", "created_at"),
         sa.Index("ix_comments_debate", "debate_id", "created_at"),
@@ -84,16 +92,21 @@ class Comment(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE")
+    )
     proposal_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE")
+    )
     debate_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE")
+    )
     parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.comments.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.comments.id", ondelete="CASCADE")
+    )
     depth: Mapped[int] = mapped_column(default=0)
     author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True
+    )
     body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised on render
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -33,12 +33,15 @@ class Follow(db.Model):
     )
 
     user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True
+    )
     target_type: Mapped[TargetType] = mapped_column(
-        _str_enum(TargetType, "target_type"), primary_key=True)
+        _str_enum(TargetType, "target_type"), primary_key=True
+    )
     target_id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
 
 class Notification(db.Model):
@@ -59,8 +62,9 @@ class Notification(db.Model):
     url: Mapped[str | None] = mapped_column(sa.String(500))  # a local path
     target_type: Mapped[str | None] = mapped_column(sa.String(20))
     target_id: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     emailed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -92,18 +96,22 @@ class Report(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     target_type: Mapped[TargetType] = mapped_column(_str_enum(TargetType, "target_type"))
     target_id: Mapped[int]
     reason: Mapped[ReportReason] = mapped_column(_str_enum(ReportReason, "report_reason"))
     details: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[ReportStatus] = mapped_column(_str_enum(ReportStatus, "report_status"),
-                                                 default=ReportStatus.OPEN)
+    status: Mapped[ReportStatus] = mapped_column(
+        _str_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
+    )
     resolved_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     resolution_note: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
     reporter = relationship("User", foreign_keys=[reporter_id])

@@ -50,24 +50,29 @@ class Process(TimestampMixin, db.Model):
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown, sanitised on render
     theme_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.themes.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.themes.id", ondelete="SET NULL")
+    )
     # NULL: the whole territory.
     neighbourhood_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
+    )
     image_path: Mapped[str | None] = mapped_column(sa.String(300))
     image_alt: Mapped[str | None] = mapped_column(sa.String(300))
-    state: Mapped[ProcessState] = mapped_column(_str_enum(ProcessState, "process_state"),
-                                                default=ProcessState.DRAFT)
+    state: Mapped[ProcessState] = mapped_column(
+        _str_enum(ProcessState, "process_state"), default=ProcessState.DRAFT
+    )
     # Supports after which a proposal goes to analysis ("À l'étude"); NULL: no threshold.
     support_threshold: Mapped[int | None]
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
 
     theme: Mapped[Theme | None] = relationship()
     neighbourhood = relationship("Neighbourhood")
     phases: Mapped[list[Phase]] = relationship(
-        back_populates="process", cascade="all, delete-orphan", order_by="Phase.position")
+        back_populates="process", cascade="all, delete-orphan", order_by="Phase.position"
+    )
 
     def publish(self) -> None:
         if self.state != ProcessState.DRAFT:
@@ -91,8 +96,11 @@ class Process(TimestampMixin, db.Model):
     def allows(self, action: str, today: date) -> bool:
         """Is ``action`` ("propose", "support", "comment", "debate") open today?"""
         phase = self.current_phase(today)
-        return (self.state == ProcessState.PUBLISHED and phase is not None
-                and bool(getattr(phase, f"allows_{action}")))
+        return (
+            self.state == ProcessState.PUBLISHED
+            and phase is not None
+            and bool(getattr(phase, f"allows_{action}"))
+        )
 
 
 class Phase(db.Model):
@@ -104,7 +112,8 @@ class Phase(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[PhaseKind] = mapped_column(_str_enum(PhaseKind, "phase_kind"))
     title: Mapped[str] = mapped_column(sa.String(200))

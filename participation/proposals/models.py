@@ -34,8 +34,9 @@ class Proposal(TimestampMixin, db.Model):
     __tablename__ = "proposals"
     __table_args__ = (
         sa.CheckConstraint("supports_count >= 0", name="supports_count_positive"),
-        sa.CheckConstraint("status <> 'rejected' OR status_reason IS NOT NULL",
-                           name="rejection_has_reason"),
+        sa.CheckConstraint(
+            "status <> 'rejected' OR status_reason IS NOT NULL", name="rejection_has_reason"
+        ),
         sa.Index("ix_proposals_search", "search_vector", postgresql_using="gin"),
         sa.Index("ix_proposals_process_created", "process_id", "created_at"),
         TENANT,
@@ -43,30 +44,38 @@ class Proposal(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"))
+        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE")
+    )
     author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised on render
     theme_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.themes.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.themes.id", ondelete="SET NULL")
+    )
     neighbourhood_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
+    )
     image_path: Mapped[str | None] = mapped_column(sa.String(300))
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
 
     status: Mapped[ProposalStatus] = mapped_column(
-        _str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.RECEIVED)
+        _str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.RECEIVED
+    )
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     answer: Mapped[str | None] = mapped_column(sa.Text)  # the official public answer
     answered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     answered_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     service_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.services.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("tenant.services.id", ondelete="SET NULL"), index=True
+    )
     assignee_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     due_on: Mapped[date | None] = mapped_column(sa.Date)
 
     # Maintained by a trigger on ``supports``: exact under concurrency.
@@ -93,8 +102,8 @@ class Proposal(TimestampMixin, db.Model):
     theme = relationship("Theme")
     neighbourhood = relationship("Neighbourhood")
     events: Mapped[list[ProposalEvent]] = relationship(
-        back_populates="proposal", order_by="ProposalEvent.created_at",
-        cascade="all, delete-orphan")
+        back_populates="proposal", order_by="ProposalEvent.created_at", cascade="all, delete-orphan"
+    )
 
     @property
     def is_visible(self) -> bool:
@@ -108,11 +117,14 @@ class Support(db.Model):
     __table_args__ = TENANT
 
     proposal_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+        sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
 
 class ProposalEventKind(enum.StrEnum):
@@ -132,17 +144,21 @@ class ProposalEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[ProposalEventKind] = mapped_column(
-        _str_enum(ProposalEventKind, "proposal_event_kind"))
+        _str_enum(ProposalEventKind, "proposal_event_kind")
+    )
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str | None] = mapped_column(sa.String(20))
     body: Mapped[str | None] = mapped_column(sa.Text)
     actor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"))
+        sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
+    )
     is_public: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
 
     proposal: Mapped[Proposal] = relationship(back_populates="events")
     actor = relationship("User")

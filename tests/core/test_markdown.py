@@ -8,10 +8,12 @@ def test_markdown_renders_basic_formatting():
 
 
 def test_markdown_neutralises_html_and_dangerous_links():
-    html = str(render_markdown(
-        "<script>alert(1)</script><img src=x onerror=alert(1)>\n\n"
-        "[clic](javascript:alert(1)) <a href='https://x' onclick='y'>a</a>"
-    ))
+    html = str(
+        render_markdown(
+            "<script>alert(1)</script><img src=x onerror=alert(1)>\n\n"
+            "[clic](javascript:alert(1)) <a href='https://x' onclick='y'>a</a>"
+        )
+    )
     # Raw HTML is shown as text, never interpreted.
     assert "<script" not in html and "<img" not in html and "<a href='https" not in html
     assert "&lt;script&gt;" in html

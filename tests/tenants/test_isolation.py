@@ -183,7 +183,8 @@ def test_raw_sql_lands_in_the_current_tenant_schema(app, tenant_a, tenant_b):
                 assert schema == ref.schema
                 db.session.execute(
                     sa.text(
-                        "INSERT INTO settings (key, value) VALUES ('raw', to_jsonb(CAST(:v AS text)))"
+                        "INSERT INTO settings (key, value)"
+                        " VALUES ('raw', to_jsonb(CAST(:v AS text)))"
                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
                     ),
                     {"v": ref.slug},

@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "scripts" / "build_official_data.py"
 # shared/ sits beside the repository (CI clones it there); /work/shared on developer machines.
 SOURCE_DIR = next(
-    (p for p in (ROOT.parent / "shared/data/fr-admin", Path("/work/shared/data/fr-admin"))
-     if p.is_dir()),
+    (
+        p
+        for p in (ROOT.parent / "shared/data/fr-admin", Path("/work/shared/data/fr-admin"))
+        if p.is_dir()
+    ),
     ROOT.parent / "shared/data/fr-admin",
 )
 SHIPPED = ROOT / "tenants" / "data" / "collectivites.csv.gz"

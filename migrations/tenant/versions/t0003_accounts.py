@@ -19,8 +19,12 @@ S = "tenant"
 
 def _ts():
     return [
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     ]
 
 
@@ -62,7 +66,9 @@ def upgrade() -> None:
         sa.Column("age_bracket", sa.String(20)),
         sa.Column("neighbourhood_id", sa.Integer),
         sa.Column("demographics_consent_at", sa.DateTime(timezone=True)),
-        sa.Column("notification_frequency", sa.String(20), nullable=False, server_default="immediate"),
+        sa.Column(
+            "notification_frequency", sa.String(20), nullable=False, server_default="immediate"
+        ),
         sa.Column("notify_answers", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("notify_comments", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("notify_processes", sa.Boolean, nullable=False, server_default=sa.true()),
@@ -70,23 +76,41 @@ def upgrade() -> None:
         sa.Column("charter_version", sa.Integer),
         *_ts(),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
-        sa.ForeignKeyConstraint(["neighbourhood_id"], ["tenant.neighbourhoods.id"],
-                                name="fk_users_neighbourhood_id_neighbourhoods", ondelete="SET NULL"),
-        sa.CheckConstraint("staff_role IN ('admin', 'moderator', 'agent')", name="ck_users_staff_role"),
-        sa.CheckConstraint("notification_frequency IN ('immediate', 'daily', 'never')",
-                           name="ck_users_notification_frequency"),
+        sa.ForeignKeyConstraint(
+            ["neighbourhood_id"],
+            ["tenant.neighbourhoods.id"],
+            name="fk_users_neighbourhood_id_neighbourhoods",
+            ondelete="SET NULL",
+        ),
+        sa.CheckConstraint(
+            "staff_role IN ('admin', 'moderator', 'agent')", name="ck_users_staff_role"
+        ),
+        sa.CheckConstraint(
+            "notification_frequency IN ('immediate', 'daily', 'never')",
+            name="ck_users_notification_frequency",
+        ),
         schema=S,
     )
-    op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True, schema=S)
+    op.create_index(
+        "uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True, schema=S
+    )
     op.create_table(
         "user_services",
         sa.Column("user_id", sa.Integer, nullable=False),
         sa.Column("service_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("user_id", "service_id", name="pk_user_services"),
-        sa.ForeignKeyConstraint(["user_id"], ["tenant.users.id"], name="fk_user_services_user_id_users",
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["service_id"], ["tenant.services.id"],
-                                name="fk_user_services_service_id_services", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["tenant.users.id"],
+            name="fk_user_services_user_id_users",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["tenant.services.id"],
+            name="fk_user_services_service_id_services",
+            ondelete="CASCADE",
+        ),
         schema=S,
     )
     op.create_table(
@@ -103,8 +127,12 @@ def upgrade() -> None:
         *_ts(),
         sa.PrimaryKeyConstraint("id", name="pk_invitations"),
         sa.UniqueConstraint("token_digest", name="uq_invitations_token_digest"),
-        sa.ForeignKeyConstraint(["invited_by_id"], ["tenant.users.id"],
-                                name="fk_invitations_invited_by_id_users", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["invited_by_id"],
+            ["tenant.users.id"],
+            name="fk_invitations_invited_by_id_users",
+            ondelete="SET NULL",
+        ),
         sa.CheckConstraint("role IN ('admin', 'moderator', 'agent')", name="ck_invitations_role"),
         schema=S,
     )
@@ -115,7 +143,9 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "published_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_legal_documents"),
         sa.UniqueConstraint("kind", "version", name="uq_legal_documents_kind"),
         sa.CheckConstraint("kind IN ('terms', 'charter')", name="ck_legal_documents_kind"),
@@ -124,6 +154,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("legal_documents", "invitations", "user_services", "users", "services",
-                  "neighbourhoods"):
+    for table in (
+        "legal_documents",
+        "invitations",
+        "user_services",
+        "users",
+        "services",
+        "neighbourhoods",
+    ):
         op.drop_table(table, schema=S)

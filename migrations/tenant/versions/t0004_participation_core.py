@@ -20,14 +20,22 @@ S = "tenant"
 
 def _ts():
     return [
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     ]
 
 
 def _fk(column, table, ondelete, name_table):
-    return sa.ForeignKeyConstraint([column], [f"tenant.{table}.id"],
-                                   name=f"fk_{name_table}_{column}_{table}", ondelete=ondelete)
+    return sa.ForeignKeyConstraint(
+        [column],
+        [f"tenant.{table}.id"],
+        name=f"fk_{name_table}_{column}_{table}",
+        ondelete=ondelete,
+    )
 
 
 def _moderation():
@@ -73,7 +81,9 @@ def upgrade() -> None:
         _fk("theme_id", "themes", "SET NULL", "processes"),
         _fk("neighbourhood_id", "neighbourhoods", "SET NULL", "processes"),
         _fk("created_by_id", "users", "SET NULL", "processes"),
-        sa.CheckConstraint("state IN ('draft', 'published', 'archived')", name="ck_processes_state"),
+        sa.CheckConstraint(
+            "state IN ('draft', 'published', 'archived')", name="ck_processes_state"
+        ),
         schema=S,
     )
     op.create_table(
@@ -95,7 +105,9 @@ def upgrade() -> None:
         sa.CheckConstraint("ends_on >= starts_on", name="ck_phases_dates_in_order"),
         sa.CheckConstraint(
             "kind IN ('information', 'contributions', 'analysis', 'vote', 'results', "
-            "'implementation', 'other')", name="ck_phases_kind"),
+            "'implementation', 'other')",
+            name="ck_phases_kind",
+        ),
         schema=S,
     )
     op.create_index("ix_phases_process_id", "phases", ["process_id"], schema=S)
@@ -126,10 +138,13 @@ def upgrade() -> None:
         sa.Column("hidden_at", sa.DateTime(timezone=True)),
         sa.Column("hidden_reason", sa.Text),
         sa.Column(
-            "search_vector", TSVECTOR,
+            "search_vector",
+            TSVECTOR,
             sa.Computed(
                 "setweight(to_tsvector('french', coalesce(title, '')), 'A') || "
-                "setweight(to_tsvector('french', coalesce(body, '')), 'B')", persisted=True),
+                "setweight(to_tsvector('french', coalesce(body, '')), 'B')",
+                persisted=True,
+            ),
         ),
         *_ts(),
         sa.PrimaryKeyConstraint("id", name="pk_proposals"),
@@ -141,15 +156,22 @@ def upgrade() -> None:
         _fk("service_id", "services", "SET NULL", "proposals"),
         _fk("assignee_id", "users", "SET NULL", "proposals"),
         sa.CheckConstraint("supports_count >= 0", name="ck_proposals_supports_count_positive"),
-        sa.CheckConstraint("status <> 'rejected' OR status_reason IS NOT NULL",
-                           name="ck_proposals_rejection_has_reason"),
-        sa.CheckConstraint("status IN ('received', 'studying', 'accepted', 'rejected', 'done')",
-                           name="ck_proposals_status"),
+        sa.CheckConstraint(
+            "status <> 'rejected' OR status_reason IS NOT NULL",
+            name="ck_proposals_rejection_has_reason",
+        ),
+        sa.CheckConstraint(
+            "status IN ('received', 'studying', 'accepted', 'rejected', 'done')",
+            name="ck_proposals_status",
+        ),
         schema=S,
     )
-    op.create_index("ix_proposals_search", "proposals", ["search_vector"], postgresql_using="gin",
-                    schema=S)
-    op.create_index("ix_proposals_process_created", "proposals", ["process_id", "created_at"], schema=S)
+    op.create_index(
+        "ix_proposals_search", "proposals", ["search_vector"], postgresql_using="gin", schema=S
+    )
+    op.create_index(
+        "ix_proposals_process_created", "proposals", ["process_id", "created_at"], schema=S
+    )
     op.create_index("ix_proposals_author_id", "proposals", ["author_id"], schema=S)
     op.create_index("ix_proposals_service_id", "proposals", ["service_id"], schema=S)
 
@@ -157,7 +179,9 @@ def upgrade() -> None:
         "supports",
         sa.Column("proposal_id", sa.Integer, nullable=False),
         sa.Column("user_id", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("proposal_id", "user_id", name="pk_supports"),
         _fk("proposal_id", "proposals", "CASCADE", "supports"),
         _fk("user_id", "users", "CASCADE", "supports"),
@@ -197,7 +221,9 @@ def upgrade() -> None:
         sa.Column("body", sa.Text),
         sa.Column("actor_id", sa.Integer),
         sa.Column("is_public", sa.Boolean, nullable=False, server_default=sa.true()),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_proposal_events"),
         _fk("proposal_id", "proposals", "CASCADE", "proposal_events"),
         _fk("actor_id", "users", "SET NULL", "proposal_events"),
@@ -257,8 +283,9 @@ def upgrade() -> None:
         _fk("debate_id", "debates", "CASCADE", "comments"),
         _fk("parent_id", "comments", "CASCADE", "comments"),
         _fk("author_id", "users", "SET NULL", "comments"),
-        sa.CheckConstraint("num_nonnulls(process_id, proposal_id, debate_id) = 1",
-                           name="ck_comments_one_target"),
+        sa.CheckConstraint(
+            "num_nonnulls(process_id, proposal_id, debate_id) = 1", name="ck_comments_one_target"
+        ),
         sa.CheckConstraint("depth BETWEEN 0 AND 2", name="ck_comments_depth_range"),
         schema=S,
     )
@@ -272,7 +299,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer, nullable=False),
         sa.Column("target_type", sa.String(20), nullable=False),
         sa.Column("target_id", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("user_id", "target_type", "target_id", name="pk_follows"),
         _fk("user_id", "users", "CASCADE", "follows"),
         schema=S,
@@ -288,14 +317,18 @@ def upgrade() -> None:
         sa.Column("url", sa.String(500)),
         sa.Column("target_type", sa.String(20)),
         sa.Column("target_id", sa.Integer),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("read_at", sa.DateTime(timezone=True)),
         sa.Column("emailed_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_notifications"),
         _fk("user_id", "users", "CASCADE", "notifications"),
         schema=S,
     )
-    op.create_index("ix_notifications_user_unread", "notifications", ["user_id", "read_at"], schema=S)
+    op.create_index(
+        "ix_notifications_user_unread", "notifications", ["user_id", "read_at"], schema=S
+    )
     op.create_index("ix_notifications_digest", "notifications", ["user_id", "emailed_at"], schema=S)
     op.create_table(
         "reports",
@@ -309,7 +342,9 @@ def upgrade() -> None:
         sa.Column("resolved_by_id", sa.Integer),
         sa.Column("resolved_at", sa.DateTime(timezone=True)),
         sa.Column("resolution_note", sa.Text),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_reports"),
         _fk("reporter_id", "users", "SET NULL", "reports"),
         _fk("resolved_by_id", "users", "SET NULL", "reports"),
@@ -321,8 +356,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("reports", "notifications", "follows", "comments", "arguments", "debates",
-                  "proposal_events", "supports", "proposals", "phases", "processes", "themes"):
+    for table in (
+        "reports",
+        "notifications",
+        "follows",
+        "comments",
+        "arguments",
+        "debates",
+        "proposal_events",
+        "supports",
+        "proposals",
+        "phases",
+        "processes",
+        "themes",
+    ):
         op.drop_table(table, schema=S)
     op.execute("DROP FUNCTION IF EXISTS supports_count_trigger()")
     op.drop_column("users", "blocked_reason")
