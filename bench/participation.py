@@ -25,12 +25,9 @@ import logging
 import os
 import platform
 import random
-import secrets
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,8 +39,9 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.pool import NullPool
 
+# The scratch database and the headings are shared with the tenancy benchmark.
+from bench.tenancy import heading, scratch_database
 from core.app import create_app
 from core.db import db
 from tenants import invalidate_host_cache
@@ -93,31 +91,6 @@ class Stats:
     @property
     def p95(self) -> float:
         return self.pct(95)
-
-
-def heading(title: str) -> None:
-    print(f"\n== {title} ==", flush=True)
-
-
-@contextmanager
-def scratch_database(server_url: str, keep: bool) -> Iterator[str]:
-    """Create ``pnyx_bench_<random>`` next to ``server_url``'s database; drop it afterwards."""
-    url = sa.make_url(server_url)
-    name = f"pnyx_bench_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    print(f"scratch database: {name}", flush=True)
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"\n--keep: database {name} left in place", flush=True)
-        else:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"\ndropped database {name}", flush=True)
-        admin.dispose()
 
 
 def build_app(database_url: str, redis_url: str) -> Flask:
