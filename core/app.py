@@ -96,3 +96,6 @@ def _register_feature_packages(app: Flask) -> None:
     from billing.signup_views import init_signup
 
     init_signup(app)
+    from network import init_app as network_init
+
+    network_init(app)

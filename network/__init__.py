@@ -1,0 +1,14 @@
+"""The network layer: on the platform domain, reading only the public schema."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from network import benchmarks, commitments, core, diagnostic
+
+    core.init_app(app)
+    commitments.init_app(app)
+    diagnostic.init_app(app)
+    benchmarks.init_app(app)

@@ -44,3 +44,11 @@ def init_app(app: Flask) -> None:
 
     debates.init_app(app)
     engagement.init_app(app)
+    from participation import api, budgets, meetings, opendata, problems, surveys
+
+    surveys.init_app(app)
+    budgets.init_app(app)
+    meetings.init_app(app)
+    problems.init_app(app)
+    api.init_app(app)
+    opendata.init_app(app)

@@ -1,0 +1,9 @@
+"""Fair benchmarks: per-tenant snapshots, consent, peers, open data."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this feature's blueprints, Jinja globals and demo seeder."""

@@ -1,0 +1,9 @@
+"""Networks, membership, network pages, practice library and forum."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this feature's blueprints, Jinja globals and demo seeder."""

@@ -1,0 +1,9 @@
+"""Consultations and surveys (questionnaires, results, « Vous avez dit, nous avons fait »)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this feature's blueprints, Jinja globals and demo seeder."""
