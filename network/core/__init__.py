@@ -1,9 +1,73 @@
-"""Networks, membership, network pages, practice library and forum."""
+"""Networks, membership, network pages, practice library and forum.
+
+Platform-domain pages (no subdomain marker): ``/reseaux`` (list), ``/reseaux/<slug>``
+(presentation, members and map, coordination), ``/operateur/reseaux`` (operator). The
+tenant's side lives on the tenant host under ``/gestion/reseaux`` (``staff_network``).
+The practice library (``network_library``) and the forum (``network_forum``) are
+registered from here too.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.routing import TENANT_SITE
+
+AUDIT_ACTION_LABELS = {
+    "network.invitation_accepted": _l("Invitation d'un réseau acceptée"),
+    "network.invitation_declined": _l("Invitation d'un réseau déclinée"),
+    "network.left": _l("Réseau quitté"),
+    "network.practice_adopted": _l("Pratique d'un réseau adoptée (démarche en brouillon)"),
+}
+
+
+MEMBERSHIP_STATUS_LABELS = {
+    "invited": _l("Invitée"),
+    "active": _l("Membre"),
+    "declined": _l("A décliné"),
+    "left": _l("A quitté le réseau"),
+}
 
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder."""
+    if "network.index" in app.view_functions:
+        return
+    from flask_login import current_user
+
+    from network.core import access
+    from network.core.staff_views import staff_bp
+    from network.core.views import bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
+    app.jinja_env.globals["network_can_view"] = lambda network, section: access.can_view(
+        current_user, network, section
+    )
+    app.jinja_env.globals["membership_status_label"] = lambda status: str(
+        MEMBERSHIP_STATUS_LABELS.get(status, status)
+    )
+    app.jinja_env.globals["my_networks"] = lambda: access.networks_of(current_user)
+    app.jinja_env.globals["network_can_manage"] = lambda network: access.can_manage(
+        current_user, network
+    )
+
+    from network import forum, library
+
+    library.init_app(app)
+    forum.init_app(app)
+
+    from network.core import demo  # noqa: F401 - registers the demo seeder
+
+    _label_audit_actions()
+
+
+def _label_audit_actions() -> None:
+    try:
+        from participation.staff import views as staff_views
+    except ImportError:  # pragma: no cover
+        return
+    for action, label in AUDIT_ACTION_LABELS.items():
+        staff_views.ACTION_LABELS.setdefault(action, label)
+    staff_views.TARGET_LABELS.setdefault("network", _l("Réseau"))
