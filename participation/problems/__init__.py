@@ -1,9 +1,45 @@
-"""Reports of local problems (signalements): map, triage, statuses."""
+"""Reports of local problems (signalements): map, triage, statuses.
+
+Public pages: ``/signalements`` (map and list), ``/signalements/<id>``, the report form
+``/signalements/nouveau``; staff pages under ``/gestion/signalements`` (triage, categories).
+"""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.routing import TENANT_SITE
+
+AUDIT_ACTION_LABELS = {
+    "problems.status_changed": _l("Statut d'un signalement modifié"),
+    "problems.assigned": _l("Signalement confié à un service"),
+    "problems.hidden": _l("Signalement masqué"),
+    "problems.restored": _l("Signalement rendu visible"),
+    "problems.category_created": _l("Catégorie de signalement créée"),
+    "problems.category_updated": _l("Catégorie de signalement modifiée"),
+}
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints, Jinja globals and demo seeder."""
+    """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
+    from participation.problems import demo  # noqa: F401 - registers its seeder
+    from participation.problems.views import bp, staff_bp
+
+    if "problems.index" in app.view_functions:
+        return
+    app.register_blueprint(bp, subdomain=TENANT_SITE)
+    app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
+    _label_audit_actions()
+
+
+def _label_audit_actions() -> None:
+    """Give the staff audit log French names for our actions."""
+    try:
+        from participation.staff import views as staff_views
+    except ImportError:  # pragma: no cover - the staff package is part of the product
+        return
+    for action, label in AUDIT_ACTION_LABELS.items():
+        staff_views.ACTION_LABELS.setdefault(action, label)
+    staff_views.TARGET_LABELS.setdefault("problem_report", _l("Signalement"))
+    staff_views.TARGET_LABELS.setdefault("problem_category", _l("Catégorie de signalement"))
