@@ -45,7 +45,7 @@ RUN_STATE = INSTANCE / "run.json"  # this script's pid and its children's, for a
 DEMO_TENANTS = ("mulhouse", "saillans", "angers")
 DEFAULT_PORT = 5000
 DEFAULT_SMTP_PORT = 1025
-CHILD_STOP_TIMEOUT = {"web": 5.0, "worker": 15.0}
+CHILD_STOP_TIMEOUT = {"web": 5.0, "worker": 15.0, "scheduler": 5.0}
 
 sys.path.insert(0, str(ROOT))
 
@@ -481,6 +481,11 @@ def serve(sup: Supervisor) -> int:
         flask_command("run", "--host", "127.0.0.1", "--port", str(port), "--debug"),
     )
     sup.spawn("worker", flask_command("worker"))
+    # The periodic jobs (digests, reminders, nightly figures, billing sweeps): core/cron.py.
+    sup.spawn(
+        "scheduler",
+        [sys.executable, "-m", "rq.cli", "cron", "core.cron", "--url", sup.env["REDIS_URL"]],
+    )
 
     announced = False
     started = time.monotonic()
