@@ -9,8 +9,8 @@ from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import charts, i18n, markdown
 from core import config as config_module
-from core import i18n, markdown
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
 from core.extensions import csrf, db
 from core.routing import PnyxFlask
@@ -66,6 +66,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     limits.init_app(app)
     headers.init_app(app)
     markdown.init_app(app)
+    charts.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
     # Templates link to optional features only when their endpoint is registered.
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

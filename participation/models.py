@@ -5,3 +5,4 @@ from participation.debates.models import *  # noqa: F401,F403
 from participation.engagement.models import *  # noqa: F401,F403
 from participation.processes.models import *  # noqa: F401,F403
 from participation.proposals.models import *  # noqa: F401,F403
+from participation.surveys.models import *  # noqa: F401,F403
