@@ -23,9 +23,9 @@ NATIONAL_ADULT_AGE_SHARES: dict[str, float] = {
     "80+": 8.0,
 }
 AGE_REFERENCE_SOURCE = _l(
-    "Structure par âge de la population française (INSEE, estimations de population au "
-    "1er janvier 2024, parts arrondies), faute de pyramide des âges par commune dans la "
-    "plateforme."
+    "Structure par âge approchée de la population adulte française (parts arrondies, d'après "
+    "les estimations de population de l'INSEE au 1er janvier 2024) : une référence nationale "
+    "indicative, faute de pyramide des âges par commune dans la plateforme."
 )
 
 
