@@ -17,25 +17,28 @@ from functools import cache
 from itertools import chain, islice
 from pathlib import Path
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 KINDS = ("commune", "epci", "departement", "region")
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "collectivites.csv.gz"
 
-_KIND_LABELS = {"commune": "commune", "departement": "département", "region": "région"}
+_KIND_LABELS = {"commune": _l("commune"), "departement": _l("département"), "region": _l("région")}
 _EPCI_LABELS = {
-    "CC": "communauté de communes",
-    "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine",
-    "METRO": "métropole",
-    "MET69": "métropole de Lyon",
+    "CC": _l("communauté de communes"),
+    "CA": _l("communauté d'agglomération"),
+    "CU": _l("communauté urbaine"),
+    "METRO": _l("métropole"),
+    "MET69": _l("métropole de Lyon"),
 }
-# Start of the French "not found" message, by kind (gender agreement: "Aucun département").
+# The "not found" message, by kind (gender agreement in French: "Aucun département").
 _NOT_FOUND = {
-    None: "Aucune collectivité",
-    "commune": "Aucune commune",
-    "epci": "Aucune intercommunalité",
-    "departement": "Aucun département",
-    "region": "Aucune région",
+    None: _l("Aucune collectivité ne correspond au code « %(code)s »."),
+    "commune": _l("Aucune commune ne correspond au code « %(code)s »."),
+    "epci": _l("Aucune intercommunalité ne correspond au code « %(code)s »."),
+    "departement": _l("Aucun département ne correspond au code « %(code)s »."),
+    "region": _l("Aucune région ne correspond au code « %(code)s »."),
 }
 _NARROW_NBSP = "\u202f"  # French thousands separator
 # Below this many substring hits, one scan finds them all and they are ranked in memory.
@@ -67,13 +70,14 @@ class Collectivite:
         else:
             where = f" ({self.departement})" if self.departement else ""
         if self.kind == "epci":
-            what = _EPCI_LABELS.get(self.epci_type or "", "intercommunalité")
+            what = _EPCI_LABELS.get(self.epci_type or "", _l("intercommunalité"))
         else:
             what = _KIND_LABELS[self.kind]
         label = f"{self.name}{where} — {what}"
         if self.population:
             digits = f"{self.population:,}".replace(",", _NARROW_NBSP)
-            label += f", {digits} hab."
+            # TRANSLATORS: population, "104 978 hab." (inhabitants, abbreviated).
+            label += ", " + _("%(n)s hab.", n=digits)
         return label
 
 
@@ -83,7 +87,7 @@ class UnknownCollectivite(LookupError):
     def __init__(self, code: str, kind: str | None = None) -> None:
         self.code = code
         self.kind = kind
-        super().__init__(f"{_NOT_FOUND[kind]} ne correspond au code « {code} ».")
+        super().__init__(str(_NOT_FOUND[kind] % {"code": code}))
 
 
 def _fold(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from core.db import db
 from tenants import official
@@ -78,22 +79,26 @@ def validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG_RE.fullmatch(slug) or "--" in slug:
         raise TenantError(
-            "L'adresse doit faire de 1 à 40 caractères : lettres minuscules sans accent, "
-            "chiffres et tirets (ni au début ni à la fin)."
+            _(
+                "L'adresse doit faire de 1 à 40 caractères : lettres minuscules sans accent, "
+                "chiffres et tirets (ni au début ni à la fin)."
+            )
         )
     if slug in RESERVED_SLUGS:
-        raise TenantError(f"L'adresse « {slug} » est réservée. Merci d'en choisir une autre.")
+        raise TenantError(
+            _("L'adresse « %(slug)s » est réservée. Merci d'en choisir une autre.", slug=slug)
+        )
     if db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise TenantError(f"L'adresse « {slug} » est déjà utilisée.")
+        raise TenantError(_("L'adresse « %(slug)s » est déjà utilisée.", slug=slug))
     return slug
 
 
 def validate_host(host: str) -> str:
     normalised = normalise_host(host)
     if not HOST_RE.fullmatch(normalised):
-        raise TenantError(f"« {host} » n'est pas un nom de domaine valide.")
+        raise TenantError(_("« %(host)s » n'est pas un nom de domaine valide.", host=host))
     if db.session.scalar(sa.select(Domain.id).where(Domain.host == normalised)) is not None:
-        raise TenantError(f"Le domaine « {normalised} » est déjà utilisé.")
+        raise TenantError(_("Le domaine « %(host)s » est déjà utilisé.", host=normalised))
     return normalised
 
 
@@ -123,7 +128,11 @@ def create_tenant(
     )
     if existing is not None:
         raise TenantError(
-            f"{collectivite.name} dispose déjà d'un espace Pnyx (« {existing.slug} »)."
+            _(
+                "%(name)s dispose déjà d'un espace Pnyx (« %(slug)s »).",
+                name=collectivite.name,
+                slug=existing.slug,
+            )
         )
     slug = validate_slug(slug or official.suggest_slug(collectivite))
     tenant = Tenant(
@@ -150,5 +159,5 @@ def create_tenant(
 def get_tenant_by_slug(slug: str) -> Tenant:
     tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise TenantError(f"Aucun espace n'a l'adresse « {slug} ».")
+        raise TenantError(_("Aucun espace n'a l'adresse « %(slug)s ».", slug=slug))
     return tenant

@@ -15,6 +15,8 @@ import nh3
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
+from participation.accounts.models import LegalDocument
+from tenants import cache as tenant_values
 from tenants.provisioning import provisioning_hooks
 
 TERMS_TITLE = "Conditions générales d'utilisation"
@@ -105,6 +107,18 @@ def insert_default_legal_documents(conn: sa.Connection, collectivite_name: str) 
             for kind, title, body in DEFAULT_DOCUMENTS
         ],
     )
+
+
+# --------------------------------------------------------------------------- caching
+
+# The legal gate runs before every page of a logged-in user: the current versions are read
+# once per process and tenant, and dropped when a document is published (tenants.cache).
+tenant_values.watch(LegalDocument)
+
+
+def cached_current_versions(load):
+    """``load()`` (the current version of each document) through the per-tenant cache."""
+    return tenant_values.cached("legal_versions", load)
 
 
 def _provision_legal_documents(conn: sa.Connection, tenant: sa.Row) -> None:

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -174,7 +175,7 @@ def register_user(
     does not reveal who has an account. Returns the new user, or None.
     """
     if not (accepted_terms and accepted_charter):
-        raise AccountError("Les conditions d'utilisation et la charte doivent être acceptées.")
+        raise AccountError(_("Les conditions d'utilisation et la charte doivent être acceptées."))
     email = normalise_email(email)
     check_password_policy(password, email, display_name)
     # Hash first, whatever happens next: both outcomes then take the same time.
@@ -409,13 +410,19 @@ def current_legal_documents() -> dict[LegalDocumentKind, LegalDocument]:
     return {doc.kind: doc for doc in rows}
 
 
-def current_legal_versions() -> dict[LegalDocumentKind, int]:
+def _load_legal_versions() -> dict[LegalDocumentKind, int]:
     rows = db.session.execute(
         sa.select(LegalDocument.kind, sa.func.max(LegalDocument.version)).group_by(
             LegalDocument.kind
         )
     )
     return {LegalDocumentKind(kind): version for kind, version in rows}
+
+
+def current_legal_versions() -> dict[LegalDocumentKind, int]:
+    from participation.accounts.legal import cached_current_versions
+
+    return cached_current_versions(_load_legal_versions)
 
 
 def pending_legal_documents(user: User) -> list[LegalDocumentKind]:
@@ -479,8 +486,10 @@ def delete_account(user: User) -> None:
         return
     if _is_last_admin(user):
         raise AccountError(
-            "Vous êtes le dernier administrateur de cet espace : nommez d'abord un autre "
-            "administrateur avant de supprimer votre compte."
+            _(
+                "Vous êtes le dernier administrateur de cet espace : nommez d'abord un autre "
+                "administrateur avant de supprimer votre compte."
+            )
         )
     user.email = None
     user.display_name = User.ANONYMOUS_NAME

@@ -8,11 +8,38 @@ from core.routing import TENANT_SITE
 
 
 def _comment_thread(target_type, target_id):
+    from flask import request
     from flask_login import current_user
 
+    from participation.debates.models import COMMENT_PAGE_ARG
     from participation.debates.services import comment_thread
+    from participation.debates.views import ThreadText
+    from participation.engagement.services import target_url
 
-    return comment_thread(target_type, target_id, viewer=current_user)
+    page = request.args.get(COMMENT_PAGE_ARG, 1, type=int)
+    thread = comment_thread(target_type, target_id, viewer=current_user, page=page)
+    # The target's own page, also when a form error re-renders it under a POST route.
+    thread.base_url = target_url(thread.target_type, thread.target_id) or request.path
+    thread.text = ThreadText(thread.base_url)
+    return thread
+
+
+def _comment_page_url(thread, page: int) -> str:
+    """The thread's page (the target's page, its other arguments kept when it is the
+    current one) opened on the comments' ``page`` (no argument for the first)."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    from participation.debates.models import COMMENT_PAGE_ARG
+
+    args = []
+    if request.method == "GET" and request.path == thread.base_url:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != COMMENT_PAGE_ARG]
+    if page > 1:
+        args.append((COMMENT_PAGE_ARG, str(page)))
+    query = f"?{urlencode(args)}" if args else ""
+    return f"{thread.base_url}{query}#commentaires"
 
 
 def _process_debates(process):
@@ -32,7 +59,9 @@ def _can_manage_debates() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the debate pages, the comment actions and their Jinja globals (idempotent):
-    ``comment_thread(target_type, target_id)`` and ``process_debates(process)``."""
+    ``comment_thread(target_type, target_id)`` (the page of the thread named by the
+    ``?commentaires=`` argument), ``comment_page_url(thread, n)`` and
+    ``process_debates(process)``."""
     from participation.debates import demo  # noqa: F401 - registers the demo seeder
     from participation.debates.views import bp, staff_bp
 
@@ -42,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_bp)  # subdomain=TENANT_SITE is set on the blueprint
     app.jinja_env.globals.update(
         comment_thread=_comment_thread,
+        comment_page_url=_comment_page_url,
         process_debates=_process_debates,
         can_manage_debates=_can_manage_debates,
     )

@@ -249,6 +249,65 @@ def _seed_proposal_comments(citizens: list[User]) -> int:
     return added
 
 
+# A lively thread (more than one page of 30 top-level comments) on one proposal per
+# tenant, to show the "Commentaires suivants" links: 6 × 6 distinct short opinions.
+LIVELY_OPENINGS = (
+    "Tout à fait d'accord",
+    "Bonne idée",
+    "Je soutiens",
+    "Pourquoi pas, mais attention",
+    "Enfin une proposition concrète",
+    "Je suis plus réservé·e",
+)
+LIVELY_DETAILS = (
+    "le soir, l'endroit manque vraiment d'éclairage.",
+    "les enfants de l'école d'à côté en profiteraient tous les jours.",
+    "il faudra penser à l'entretien, sinon cela ne durera pas.",
+    "les commerçants du quartier y gagneraient aussi.",
+    "les personnes âgées ont besoin de pouvoir s'asseoir en chemin.",
+    "il faut consulter les riverains avant de décider de l'emplacement.",
+)
+
+
+def _seed_lively_thread(citizens: list[User]) -> int:
+    """36 top-level comments on the first public proposal (idempotent: by text)."""
+    if len(citizens) < 2:
+        return 0
+    proposal = db.session.scalar(
+        sa.select(Proposal)
+        .join(Process, Process.id == Proposal.process_id)
+        .where(
+            Process.state == ProcessState.PUBLISHED,
+            Proposal.hidden_at.is_(None),
+            Proposal.withdrawn_at.is_(None),
+        )
+        .order_by(Proposal.id)
+        .limit(1)
+    )
+    if proposal is None:
+        return 0
+    existing = set(
+        db.session.scalars(sa.select(Comment.body).where(Comment.proposal_id == proposal.id))
+    )
+    added = 0
+    for index, (opening, detail) in enumerate(
+        (o, d) for o in LIVELY_OPENINGS for d in LIVELY_DETAILS
+    ):
+        body = f"{opening} : {detail}"
+        if body in existing:
+            continue
+        db.session.add(
+            Comment(
+                proposal_id=proposal.id,
+                author_id=citizens[(index + 2) % len(citizens)].id,
+                body=body,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
 @demo.register(order=70)
 def seed_debates():
     ids = _tenant_ids()
@@ -265,7 +324,7 @@ def seed_debates():
                 _seed_debate(process, specs[index % len(specs)], citizens, staff)
                 for index, process in enumerate(processes)
             ]
-            comments = _seed_proposal_comments(citizens)
+            comments = _seed_proposal_comments(citizens) + _seed_lively_thread(citizens)
             db.session.commit()
             pages = ", ".join(f"/debats/{d.id}" for d in debates) or "aucune démarche au débat"
             yield (

@@ -12,6 +12,10 @@ from core.db import TimestampMixin, db
 from participation.accounts.models import TENANT, _str_enum
 
 COMMENT_MAX_DEPTH = 3  # a comment, a reply, a reply to the reply
+#: Top-level comments shown per page of a thread (their replies come with them).
+COMMENTS_PER_PAGE = 30
+#: The query-string argument carrying the page of a comment thread.
+COMMENT_PAGE_ARG = "commentaires"
 
 
 class DebateState(enum.StrEnum):
@@ -87,6 +91,7 @@ class Comment(TimestampMixin, db.Model):
         sa.Index("ix_comments_proposal", "proposal_id", "created_at"),
         sa.Index("ix_comments_debate", "debate_id", "created_at"),
         sa.Index("ix_comments_process", "process_id", "created_at"),
+        sa.Index("ix_comments_parent_id", "parent_id"),
         TENANT,
     )
 

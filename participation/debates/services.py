@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.audit import record_action
 from core.db import db
-from core.markdown import plain_text
+from core.markdown import plain_text, render_markdown
 from participation.accounts.models import User
 from participation.debates.models import (
     COMMENT_MAX_DEPTH,
+    COMMENTS_PER_PAGE,
     Argument,
     Comment,
     Debate,
@@ -31,7 +34,10 @@ from participation.engagement import services as engagement
 from participation.engagement.models import TargetType
 from participation.processes.models import Process, ProcessState
 from participation.proposals.models import Proposal
+from tenants import cache as tenant_values
 from tenants.models import TenantSetting
+
+tenant_values.watch(TenantSetting)
 
 PARIS = ZoneInfo("Europe/Paris")
 QUESTION_MAX = 300
@@ -383,9 +389,14 @@ def delete_argument(argument: Argument, user: User) -> None:
 # --------------------------------------------------------------------------- comments
 
 
-def edit_window_minutes() -> int:
+def _stored_edit_window():
     setting = db.session.get(TenantSetting, EDIT_WINDOW_SETTING)
-    value = setting.value if setting is not None else None
+    return setting.value if setting is not None else None
+
+
+def edit_window_minutes() -> int:
+    # Read with every comment thread: cached per process and tenant (tenants.cache).
+    value = tenant_values.cached("comment_edit_window", _stored_edit_window)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return DEFAULT_EDIT_WINDOW_MINUTES
     return int(value)
@@ -486,7 +497,7 @@ def create_comment(
     db.session.add(comment)
     db.session.flush()
     page = url or engagement.target_url(target_type, target_id)
-    link = f"{page.split('#', 1)[0]}#commentaire-{comment.id}" if page else None
+    link = engagement.comment_url(comment, page) if page else None
     excerpt = plain_text(body, 200)
     notified = engagement.notify_followers(
         target_type,
@@ -566,6 +577,14 @@ def delete_comment(comment: Comment, user: User) -> None:
     db.session.flush()
 
 
+@lru_cache(maxsize=4096)
+def _comment_html(body: str) -> Markup:
+    # A comment's HTML depends on its text only: popular threads are read far more often
+    # than written, so the Markdown rendering and nh3 pass are done once per text and
+    # process (Markup is an immutable str).
+    return render_markdown(body)
+
+
 @dataclass
 class CommentNode:
     comment: Comment
@@ -574,6 +593,10 @@ class CommentNode:
     can_edit: bool = False
     can_delete: bool = False
     can_report: bool = False
+
+    @property
+    def html(self) -> Markup:
+        return _comment_html(self.comment.body or "")
 
 
 @dataclass
@@ -586,47 +609,133 @@ class CommentThread:
     edit_window: int
     viewer_is_staff: bool
     max_depth: int = COMMENT_MAX_DEPTH
+    page: int = 1
+    pages: int = 1
+    per_page: int = COMMENTS_PER_PAGE
+    text: object | None = None  # the page's translated strings (debates.views.ThreadText)
+    base_url: str = ""  # the target's page, where the thread's links lead
+    viewer_logged_in: bool = False
 
     @property
     def open(self) -> bool:
         return self.closed_reason is None
 
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
 
-def comment_thread(target_type: TargetType | str, target_id: int, viewer=None) -> CommentThread:
-    """The comments of a target as a tree, authors loaded, with what ``viewer`` may do on
-    each: three queries (target, comments with authors, the edit window setting)."""
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _thread_counts(column, target_id: int):
+    """``(visible comments, top-level comments)`` of a target, as two scalar subqueries."""
+    visible = (
+        sa.select(sa.func.count())
+        .where(column == target_id, Comment.deleted_at.is_(None), Comment.hidden_at.is_(None))
+        .correlate(None)  # its own scan of the target's comments, not the outer row
+        .scalar_subquery()
+    )
+    roots = (
+        sa.select(sa.func.count())
+        .where(column == target_id, Comment.parent_id.is_(None))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    return visible, roots
+
+
+def _page_comments(
+    column, target_id: int, page: int, per_page: int
+) -> tuple[list[Comment], int, int] | None:
+    """The ``page``-th slice of top-level comments of a target, oldest first, with every
+    reply below them (a recursive CTE bounded by the target), authors joined, and the
+    thread's counts: one query whatever the depth and the number of replies. None when
+    the page is empty (no comment, or past the last page)."""
+    roots = (
+        sa.select(Comment.id)
+        .where(column == target_id, Comment.parent_id.is_(None))
+        .order_by(Comment.created_at, Comment.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .cte("page_roots")
+    )
+    tree = sa.select(roots.c.id).cte("page_tree", recursive=True)
+    tree = tree.union_all(
+        sa.select(Comment.id).where(column == target_id, Comment.parent_id == tree.c.id)
+    )
+    visible, root_count = _thread_counts(column, target_id)
+    rows = db.session.execute(
+        sa.select(Comment, visible, root_count)
+        .where(Comment.id.in_(sa.select(tree.c.id)))
+        .options(joinedload(Comment.author))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    if not rows:
+        return None
+    return [row[0] for row in rows], rows[0][1], rows[0][2]
+
+
+def comment_thread(
+    target_type: TargetType | str,
+    target_id: int,
+    viewer=None,
+    page: int | None = 1,
+    per_page: int = COMMENTS_PER_PAGE,
+) -> CommentThread:
+    """One page of the comments of a target as a tree: ``per_page`` top-level comments
+    (oldest first) with all their replies, authors loaded, with what ``viewer`` may do on
+    each. A page out of range shows the nearest one. A bounded number of queries whatever
+    the size of the thread: the page with the counts, the target and the edit window
+    setting (both usually at hand already); a page out of range costs two more."""
     target_type = _target_type(target_type)
     target = comment_target(target_type, target_id)
     column = getattr(Comment, _COMMENT_COLUMN[target_type])
-    comments = list(
-        db.session.scalars(
-            sa.select(Comment)
-            .where(column == target_id)
-            .options(joinedload(Comment.author))
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
+    page = max(1, page or 1)
+    found = _page_comments(column, target_id, page, per_page)
+    if found is None and page > 1:
+        # Past the last page (or a stale link): show the last one.
+        _visible, roots = _thread_counts(column, target_id)
+        root_count = db.session.execute(sa.select(roots)).scalar_one()
+        page = max(1, -(-root_count // per_page))
+        found = _page_comments(column, target_id, page, per_page)
+    comments, visible_count, root_count = found if found is not None else ([], 0, 0)
+    pages = max(1, -(-root_count // per_page))
     reason = commenting_closed_reason(target)
     window = edit_window_minutes()
     now = _now()
     logged_in = bool(getattr(viewer, "is_authenticated", False))
     viewer_id = viewer.id if logged_in else None
     nodes: dict[int, CommentNode] = {}
-    roots: list[CommentNode] = []
     for comment in comments:
         visible = comment.deleted_at is None and comment.hidden_at is None
-        node = CommentNode(
+        nodes[comment.id] = CommentNode(
             comment,
             can_reply=reason is None and visible and comment.depth + 1 < COMMENT_MAX_DEPTH,
             can_edit=can_edit_comment(comment, viewer, now, window) if logged_in else False,
             can_delete=logged_in and comment.author_id == viewer_id and comment.deleted_at is None,
             can_report=logged_in and visible and comment.author_id != viewer_id,
         )
-        nodes[comment.id] = node
+    roots: list[CommentNode] = []
+    # Attached once every node exists: a reply stamped in the same instant as its parent
+    # still lands under it.
+    for comment in comments:
         parent = nodes.get(comment.parent_id) if comment.parent_id else None
-        (parent.children if parent is not None else roots).append(node)
-    count = sum(1 for c in comments if c.deleted_at is None and c.hidden_at is None)
-    return CommentThread(target_type, target_id, roots, count, reason, window, _is_staff(viewer))
+        (parent.children if parent is not None else roots).append(nodes[comment.id])
+    return CommentThread(
+        target_type,
+        target_id,
+        roots,
+        visible_count,
+        reason,
+        window,
+        _is_staff(viewer),
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        viewer_logged_in=logged_in,
+    )
 
 
 # --------------------------------------------------------------------------- loading

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -39,7 +40,13 @@ from core.jobs import enqueue_after_commit
 from core.markdown import plain_text
 from core.routing import TENANT_SITE
 from participation.accounts.models import NotificationFrequency, User
-from participation.debates.models import Argument, Comment, Debate
+from participation.debates.models import (
+    COMMENT_PAGE_ARG,
+    COMMENTS_PER_PAGE,
+    Argument,
+    Comment,
+    Debate,
+)
 from participation.engagement.models import (
     Follow,
     Notification,
@@ -792,8 +799,49 @@ def target_url(target_type: TargetType | str, target_id: int) -> str | None:
             return None
         parent_type, parent_id = comment_parent(comment)
         page = target_url(parent_type, parent_id)
-        return f"{page}#commentaire-{target_id}" if page else None
+        return comment_url(comment, page) if page else None
     return _endpoint_url(target_type, target_id)
+
+
+_COMMENT_TARGET_COLUMN = {
+    TargetType.PROPOSAL: Comment.proposal_id,
+    TargetType.DEBATE: Comment.debate_id,
+    TargetType.PROCESS: Comment.process_id,
+}
+
+
+def comment_page(comment: Comment, per_page: int = COMMENTS_PER_PAGE) -> int:
+    """The page of its thread where ``comment`` is shown: the page of its top-level
+    comment. Top-level comments are listed oldest first, so this never changes."""
+    root = comment
+    while root.parent_id is not None:  # at most COMMENT_MAX_DEPTH - 1 steps
+        parent = db.session.get(Comment, root.parent_id)
+        if parent is None:
+            break
+        root = parent
+    target_type, target_id = comment_parent(root)
+    column = _COMMENT_TARGET_COLUMN[target_type]
+    before = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            column == target_id,
+            Comment.parent_id.is_(None),
+            sa.tuple_(Comment.created_at, Comment.id) < sa.tuple_(root.created_at, root.id),
+        )
+    )
+    return before // per_page + 1
+
+
+def comment_url(comment: Comment, page: str) -> str:
+    """``page`` (the local path of the comment's target) opened on the thread's page that
+    shows ``comment``, scrolled to it."""
+    parts = urlsplit(page.split("#", 1)[0])
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != COMMENT_PAGE_ARG
+    ]
+    number = comment_page(comment)
+    if number > 1:
+        query.append((COMMENT_PAGE_ARG, str(number)))
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=f"commentaire-{comment.id}"))
 
 
 def comment_parent(comment: Comment) -> tuple[TargetType, int]:

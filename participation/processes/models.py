@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
@@ -76,15 +77,15 @@ class Process(TimestampMixin, db.Model):
 
     def publish(self) -> None:
         if self.state != ProcessState.DRAFT:
-            raise InvalidProcessTransition("Seule une démarche en brouillon peut être publiée.")
+            raise InvalidProcessTransition(_("Seule une démarche en brouillon peut être publiée."))
         if not self.phases:
-            raise InvalidProcessTransition("Ajoutez au moins une phase avant de publier.")
+            raise InvalidProcessTransition(_("Ajoutez au moins une phase avant de publier."))
         self.state = ProcessState.PUBLISHED
         self.published_at = sa.func.now()
 
     def archive(self) -> None:
         if self.state == ProcessState.ARCHIVED:
-            raise InvalidProcessTransition("Cette démarche est déjà archivée.")
+            raise InvalidProcessTransition(_("Cette démarche est déjà archivée."))
         self.state = ProcessState.ARCHIVED
 
     def current_phase(self, today: date) -> Phase | None:

@@ -20,6 +20,7 @@ from participation.engagement.antispam import HoneypotForm
 from participation.proposals.models import DEFAULT_STATUS_LABELS, ProposalStatus
 from participation.proposals.services import (
     BODY_MAX,
+    IMAGE_ALT_MAX,
     MAX_EDIT_WINDOW_MINUTES,
     REASON_MAX,
     STATUS_LABEL_MAX_LENGTH,
@@ -75,6 +76,16 @@ class ProposalForm(HoneypotForm):
     theme_id = SelectField(_l("Thème"), coerce=optional_int, validate_choice=True)
     neighbourhood_id = SelectField(_l("Quartier"), coerce=optional_int, validate_choice=True)
     image = FileField(_l("Image (facultative)"))
+    image_alt = StringField(
+        _l("Description de l'image"),
+        validators=[
+            Optional(),
+            Length(
+                max=IMAGE_ALT_MAX,
+                message=_l("La description de l'image ne peut pas dépasser 300 caractères."),
+            ),
+        ],
+    )
     remove_image = BooleanField(_l("Retirer l'image actuelle"))
     latitude = CoordinateField(_l("Latitude"))
     longitude = CoordinateField(_l("Longitude"))

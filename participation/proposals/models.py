@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,12 +22,13 @@ class ProposalStatus(enum.StrEnum):
     DONE = "done"  # « Réalisée »
 
 
+#: Translated when shown (lazy): the collectivité's own labels, when it set some, win.
 DEFAULT_STATUS_LABELS = {
-    ProposalStatus.RECEIVED: "Reçue",
-    ProposalStatus.STUDYING: "À l'étude",
-    ProposalStatus.ACCEPTED: "Retenue",
-    ProposalStatus.REJECTED: "Non retenue",
-    ProposalStatus.DONE: "Réalisée",
+    ProposalStatus.RECEIVED: _l("Reçue"),
+    ProposalStatus.STUDYING: _l("À l'étude"),
+    ProposalStatus.ACCEPTED: _l("Retenue"),
+    ProposalStatus.REJECTED: _l("Non retenue"),
+    ProposalStatus.DONE: _l("Réalisée"),
 }
 
 
@@ -39,7 +41,9 @@ class Proposal(TimestampMixin, db.Model):
         ),
         sa.Index("ix_proposals_search", "search_vector", postgresql_using="gin"),
         sa.Index("ix_proposals_process_created", "process_id", "created_at"),
-        TENANT,
+        # Room on each page for the row versions the support trigger writes (HOT
+        # updates: the indexes, the search vector's GIN included, are not touched).
+        {**TENANT, "postgresql_with": {"fillfactor": 80}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +62,7 @@ class Proposal(TimestampMixin, db.Model):
         sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
     )
     image_path: Mapped[str | None] = mapped_column(sa.String(300))
+    image_alt: Mapped[str | None] = mapped_column(sa.String(300))  # the image described
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
 

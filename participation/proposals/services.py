@@ -45,10 +45,13 @@ from participation.proposals.models import (
     ProposalStatus,
     Support,
 )
+from tenants import cache as tenant_values
 from tenants.context import current_tenant
 from tenants.models import TenantSetting
 
 TARGET = TargetType.PROPOSAL
+# Read on every proposal page, cached per process and tenant (tenants.cache).
+tenant_values.watch(TenantSetting, Theme, Neighbourhood)
 
 EDIT_WINDOW_SETTING = "proposal_edit_window_minutes"
 DEFAULT_EDIT_WINDOW_MINUTES = 60
@@ -58,6 +61,7 @@ STATUS_LABEL_MAX_LENGTH = 40
 
 TITLE_MIN, TITLE_MAX = 5, 200
 BODY_MIN, BODY_MAX = 20, 10_000
+IMAGE_ALT_MAX = 300
 ANSWER_MAX = 20_000
 REASON_MAX = 5_000
 
@@ -139,19 +143,24 @@ def _settings() -> dict:
     """Both proposal settings, read in one query once per request."""
     cache = _request_cache()
     if "settings" not in cache:
-        rows = db.session.execute(
-            sa.select(TenantSetting.key, TenantSetting.value).where(
-                TenantSetting.key.in_((STATUS_LABELS_SETTING, EDIT_WINDOW_SETTING))
-            )
-        ).all()
-        cache["settings"] = {row.key: row.value for row in rows}
+        cache["settings"] = tenant_values.cached("proposal_settings", _load_settings)
     return cache["settings"]
+
+
+def _load_settings() -> dict:
+    rows = db.session.execute(
+        sa.select(TenantSetting.key, TenantSetting.value).where(
+            TenantSetting.key.in_((STATUS_LABELS_SETTING, EDIT_WINDOW_SETTING))
+        )
+    ).all()
+    return {row.key: row.value for row in rows}
 
 
 def status_labels() -> dict[ProposalStatus, str]:
     """The labels the collectivité chose for each status (defaults where it chose none)."""
     stored = _settings().get(STATUS_LABELS_SETTING)
-    labels = dict(DEFAULT_STATUS_LABELS)
+    # Plain strings in the current language (JSON for the audit log, CSV, the API).
+    labels = {status: str(label) for status, label in DEFAULT_STATUS_LABELS.items()}
     if isinstance(stored, dict):
         for status in ProposalStatus:
             value = stored.get(status.value)
@@ -253,8 +262,13 @@ def neighbourhoods() -> list[Neighbourhood]:
 
 
 def themes_and_neighbourhoods() -> tuple[list, list]:
-    """Both lists of the filters, in one round trip: ``(themes, neighbourhoods)`` as rows
-    with ``id`` and ``name``, in display order."""
+    """Both lists of the filters: ``(themes, neighbourhoods)`` as rows with ``id`` and
+    ``name``, in display order; read in one round trip once per process and tenant, and
+    again after a theme or a quartier changes (tenants.cache)."""
+    return tenant_values.cached("proposal_filters", _load_themes_and_neighbourhoods)
+
+
+def _load_themes_and_neighbourhoods() -> tuple[list, list]:
     themes_q = sa.select(sa.literal("theme").label("kind"), Theme.id, Theme.name, Theme.position)
     places_q = sa.select(
         sa.literal("place").label("kind"),
@@ -666,6 +680,28 @@ def _check_content(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+def check_image_alt(image_path: str | None, image_alt: str | None) -> str | None:
+    """The image's text alternative: required with an image (screen readers read it),
+    dropped without one."""
+    if not image_path:
+        return None
+    alt = " ".join((image_alt or "").split())
+    if not alt:
+        raise ProposalError(
+            _(
+                "Décrivez l'image en quelques mots : cette description est lue aux personnes "
+                "qui ne la voient pas."
+            ),
+            "image_alt",
+        )
+    if len(alt) > IMAGE_ALT_MAX:
+        raise ProposalError(
+            _("La description de l'image ne peut pas dépasser %(n)d caractères.", n=IMAGE_ALT_MAX),
+            "image_alt",
+        )
+    return alt
+
+
 def check_coordinates(
     latitude: float | None, longitude: float | None
 ) -> tuple[float | None, float | None]:
@@ -702,11 +738,13 @@ def create_proposal(
     latitude: float | None = None,
     longitude: float | None = None,
     image_path: str | None = None,
+    image_alt: str | None = None,
     today: date | None = None,
 ) -> Proposal:
     """A new proposal, "Reçue", on the timeline; its author follows it from now on."""
     check_can_propose(process, author, today or paris_today())
     title, body = _check_content(title, body)
+    image_alt = check_image_alt(image_path, image_alt)
     latitude, longitude = check_coordinates(latitude, longitude)
     _check_refs(theme_id, neighbourhood_id)
     proposal = Proposal(
@@ -719,6 +757,7 @@ def create_proposal(
         latitude=latitude,
         longitude=longitude,
         image_path=image_path,
+        image_alt=image_alt,
         status=ProposalStatus.RECEIVED,
     )
     db.session.add(proposal)
@@ -795,6 +834,7 @@ def update_proposal(
     latitude: float | None,
     longitude: float | None,
     image_path: str | None,
+    image_alt: str | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Apply the author's changes (within the edit window); True when something changed."""
@@ -802,6 +842,7 @@ def update_proposal(
     if refusal:
         raise ProposalError(refusal)
     title, body = _check_content(title, body)
+    image_alt = check_image_alt(image_path, image_alt)
     latitude, longitude = check_coordinates(latitude, longitude)
     _check_refs(theme_id, neighbourhood_id)
     wanted = {
@@ -812,6 +853,7 @@ def update_proposal(
         "latitude": latitude,
         "longitude": longitude,
         "image_path": image_path,
+        "image_alt": image_alt,
     }
     changed = {key for key, value in wanted.items() if getattr(proposal, key) != value}
     if not changed:

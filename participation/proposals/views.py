@@ -269,6 +269,7 @@ def new(process_id: int):
                 latitude=form.latitude.data,
                 longitude=form.longitude.data,
                 image_path=stored,
+                image_alt=form.image_alt.data,
             )
         except ProposalError as exc:
             services.delete_image(current_tenant().id, stored)
@@ -316,6 +317,7 @@ def edit(proposal_id: int):
                 latitude=form.latitude.data,
                 longitude=form.longitude.data,
                 image_path=image_path,
+                image_alt=form.image_alt.data,
             )
         except ProposalError as exc:
             services.delete_image(current_tenant().id, stored)

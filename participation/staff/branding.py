@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import db
+from tenants import cache as tenant_values
 from tenants.context import current_tenant
 from tenants.models import TenantSetting
 from tenants.provisioning import DEFAULT_PRIMARY_COLOUR
@@ -42,6 +43,9 @@ THEME_MAX_AGE = 60  # seconds: a new colour shows within a minute even without t
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _LOGO_MIMETYPES = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+tenant_values.watch(TenantSetting)
 
 
 class BrandingError(ValueError):
@@ -198,7 +202,9 @@ def current_branding() -> dict | None:
     if "pnyx_branding" in g:
         return g.pnyx_branding
     try:
-        values = read_settings(BRANDING_KEYS)
+        # Every page shows the branding: read once per process and tenant, dropped
+        # when a setting changes (tenants.cache).
+        values = tenant_values.cached("branding", lambda: read_settings(BRANDING_KEYS))
     except SQLAlchemyError:
         # An error page after a failed statement must still render.
         current_app.logger.warning("branding settings unavailable", exc_info=True)

@@ -277,3 +277,62 @@ def test_argue_reply_comment_then_read_notifications(page, open_page, site, deba
     expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     follow(page, page.get_by_role("link", name="Nouvel argument dans le débat"))
     assert page.url.startswith(url)
+
+
+def test_a_long_thread_is_paged_and_accessible(page, site, follow):
+    """35 comments on a debate: 30 on the first page, the others through the
+    "Commentaires suivants" link (a plain link, no script), axe clean on both pages."""
+    from core.db import db
+    from participation.debates.models import Comment, Debate
+    from participation.debates.services import today
+    from participation.processes.models import Phase, PhaseKind, Process, ProcessState
+    from tenants.context import tenant_context
+    from tests.participation.staff_fixtures import create_person
+
+    live_server, tenant = site
+    app = live_server.app
+    author = create_person(app, tenant.ref, None, display_name="Inès Muller")
+    now = today()
+    with app.app_context(), tenant_context(tenant.ref):
+        process = Process(title="Place du marché", state=ProcessState.PUBLISHED)
+        process.phases = [
+            Phase(
+                kind=PhaseKind.CONTRIBUTIONS,
+                title="Débat",
+                position=1,
+                starts_on=now - timedelta(days=5),
+                ends_on=now + timedelta(days=5),
+                allows_comment=True,
+                allows_debate=True,
+            )
+        ]
+        db.session.add(process)
+        db.session.flush()
+        debate = Debate(process_id=process.id, question="Faut-il couvrir la place du marché ?")
+        db.session.add(debate)
+        db.session.flush()
+        start = sa_now() - timedelta(hours=1)
+        for number in range(35):
+            db.session.add(
+                Comment(
+                    debate_id=debate.id,
+                    author_id=author.id,
+                    body=f"Avis numéro {number:02d}",
+                    created_at=start + timedelta(seconds=number),
+                )
+            )
+        db.session.commit()
+        debate_id = debate.id
+
+    visit(page, tenant.page_url(f"/debats/{debate_id}"))
+    comments = page.locator("#commentaires li.comment")
+    expect(comments).to_have_count(30)
+    expect(page.locator("#commentaires")).not_to_contain_text("Avis numéro 30")
+    nav = page.get_by_role("navigation", name="Pages des commentaires")
+    follow(page, nav.get_by_role("link", name="Commentaires suivants"))
+    assert "commentaires=2" in page.url
+    expect(comments).to_have_count(5)
+    expect(page.locator("#commentaires")).to_contain_text("Avis numéro 34")
+    assert_accessible(page)
+    follow(page, nav.get_by_role("link", name="Commentaires plus anciens"))
+    expect(page.locator("#commentaires")).to_contain_text("Avis numéro 00")

@@ -137,7 +137,7 @@ def test_a_citizen_proposes_staff_answer_and_the_citizen_sees_it(
     # The anti-spam trap is in the form, but off-screen for people.
     expect(page.locator("input[name=website]")).not_to_be_in_viewport()
     page.get_by_label("Titre").fill(TITLE)
-    page.get_by_label("Description").fill(
+    page.get_by_label("Description", exact=True).fill(
         "Boire de l'eau fraîche en été sans acheter de bouteille : une fontaine par square."
     )
     page.get_by_label("Latitude").fill("47,7508")

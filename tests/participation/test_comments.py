@@ -447,3 +447,103 @@ def test_thread_queries_are_bounded(world):
             event.remove(engine, "before_cursor_execute", count)
         assert len(names) >= 30
         assert len(statements) <= 6, len(statements)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _busy_proposal(world, roots: int) -> tuple[int, list[int], object]:
+    """A new proposal of the world with ``roots`` top-level comments, a second apart, by
+    one person; returns its id, the comment ids (oldest first) and that person."""
+    from participation.debates.models import Comment
+    from participation.proposals.models import Proposal
+
+    author = world.person()
+    with world.context():
+        proposal = Proposal(process_id=world.process_id, title="Un kiosque", body="Au parc.")
+        db.session.add(proposal)
+        db.session.flush()
+        start = datetime.now(UTC) - timedelta(hours=2)
+        ids = db.session.scalars(
+            sa.insert(Comment).returning(Comment.id),
+            [
+                {
+                    "proposal_id": proposal.id,
+                    "author_id": author.id,
+                    "body": f"Avis n°{i:02d}",
+                    "created_at": start + timedelta(seconds=i),
+                    "updated_at": start + timedelta(seconds=i),
+                }
+                for i in range(roots)
+            ],
+        ).all()
+        db.session.commit()
+        return proposal.id, list(ids), author
+
+
+def test_the_thread_shows_30_top_level_comments_per_page(world):
+    proposal_id, ids, _author = _busy_proposal(world, 35)
+    client, _ = world.logged_in()
+    # A reply to a comment of the second page, and one to a reply, come with their root.
+    reply = new_comment_id(comment_on(client, "proposal", proposal_id, "Réponse A", ids[31]))
+    deeper = new_comment_id(comment_on(client, "proposal", proposal_id, "Réponse B", reply))
+
+    first = client.get(f"/propositions/{proposal_id}")
+    html = first.get_data(as_text=True)
+    assert "Avis n°00" in html and "Avis n°29" in html and "Avis n°30" not in html
+    assert "Réponse A" not in html
+    assert "37 commentaires" in text(first)
+    assert f'href="/propositions/{proposal_id}?commentaires=2#commentaires"' in html
+    assert "Commentaires suivants" in html and "Commentaires plus anciens" not in html
+    assert "Page 1 sur 2 des commentaires" in text(first)
+
+    second = client.get(f"/propositions/{proposal_id}?commentaires=2")
+    html = second.get_data(as_text=True)
+    assert "Avis n°29" not in html and "Avis n°30" in html and "Avis n°34" in html
+    # Threaded: the reply under its root, the reply to the reply under it.
+    root_block = html[
+        html.index(f'id="commentaire-{ids[31]}"') : html.index(f'id="commentaire-{ids[32]}"')
+    ]
+    assert f'id="commentaire-{reply}"' in root_block and f'id="commentaire-{deeper}"' in root_block
+    assert f'href="/propositions/{proposal_id}#commentaires"' in html
+    assert "Commentaires plus anciens" in html and "Commentaires suivants" not in html
+
+    # Out of range or not a number: the nearest page, never an error.
+    assert "Avis n°34" in client.get(f"/propositions/{proposal_id}?commentaires=99").get_data(
+        as_text=True
+    )
+    assert "Avis n°00" in client.get(f"/propositions/{proposal_id}?commentaires=abc").get_data(
+        as_text=True
+    )
+    # A short thread has no page links.
+    assert "Commentaires suivants" not in client.get(f"/debats/{world.debate_id}").get_data(
+        as_text=True
+    )
+
+
+def test_links_to_a_comment_open_the_page_that_shows_it(world):
+    """After posting, editing or deleting, and in the notification, the link opens the
+    thread's page of the comment's top-level comment, scrolled to it."""
+    proposal_id, ids, author = _busy_proposal(world, 31)
+    client, _ = world.logged_in()
+    page = f"/propositions/{proposal_id}"
+    response = comment_on(client, "proposal", proposal_id, "Sur la page 2", ids[30], next=page)
+    reply = new_comment_id(response)
+    assert response.location.endswith(f"{page}?commentaires=2#commentaire-{reply}")
+    # The author of the comment answered is told, with the same link.
+    from participation.engagement.models import Notification
+
+    with world.context():
+        urls = db.session.scalars(
+            sa.select(Notification.url).where(Notification.user_id == author.id)
+        ).all()
+    assert any(url.endswith(f"{page}?commentaires=2#commentaire-{reply}") for url in urls), urls
+
+    edit = client.get(f"/commentaires/{reply}/modifier?next={page}")
+    assert f'href="{page}?commentaires=2#commentaire-{reply}"' in edit.get_data(as_text=True)
+    saved = post(client, f"/commentaires/{reply}/modifier", {"body": "Corrigé", "next": page})
+    assert saved.location.endswith(f"{page}?commentaires=2#commentaire-{reply}")
+    # A comment on the first page has no page argument.
+    first = new_comment_id(comment_on(client, "proposal", proposal_id, "Page 1", ids[0], next=page))
+    deleted = post(client, f"/commentaires/{first}/supprimer", {"next": page})
+    assert deleted.location.endswith(f"{page}#commentaire-{first}")

@@ -121,6 +121,9 @@ def test_side_is_required_for_a_new_argument(world):
     assert response.status_code == 400
     assert "Choisissez si votre argument est pour ou contre." in text(response)
     assert not argument_rows(world, body="Sans position")
+    # Re-rendered under the POST route, the page's comment forms still come back to it.
+    html = response.get_data(as_text=True)
+    assert f'name="next" value="/debats/{world.debate_id}"' in html
 
 
 def test_no_argument_when_the_phase_does_not_allow_debates(world):

@@ -5,6 +5,8 @@ proposal page stays bounded whatever its timeline, supports and comments."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
@@ -43,8 +45,10 @@ def _themes_and_places(papp, tenant, n: int = 3) -> tuple[list[int], list[int]]:
     from participation.processes.models import Theme
 
     def make():
-        themes = [Theme(name=f"Thème requêtes {i} {id(object())}") for i in range(n)]
-        places = [Neighbourhood(name=f"Quartier requêtes {i} {id(object())}") for i in range(n)]
+        themes = [Theme(name=f"Thème requêtes {i} {uuid.uuid4().hex[:12]}") for i in range(n)]
+        places = [
+            Neighbourhood(name=f"Quartier requêtes {i} {uuid.uuid4().hex[:12]}") for i in range(n)
+        ]
         db.session.add_all(themes + places)
         db.session.commit()
         return [t.id for t in themes], [p.id for p in places]
@@ -68,11 +72,16 @@ def _decorate(papp, tenant, ids: list[int], voters: list[int]) -> None:
 
 
 def _list_queries(papp, client, path: str) -> tuple[int, str]:
-    client.get(path)  # warm caches (tenant resolution, templates)
-    with count_queries(papp) as statements:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    """The statements of a warm request (the fewer of two: a cached per-tenant value whose
+    TTL ends in between is read again once, which is not what is measured here)."""
+    client.get(path)  # warm caches (tenant resolution, templates, per-tenant values)
+    counts = []
+    for _ in range(2):
+        with count_queries(papp) as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    return min(counts), response.get_data(as_text=True)
 
 
 def test_the_list_runs_the_same_queries_for_10_or_50_cards(papp, tenant, today):
@@ -169,12 +178,8 @@ def test_a_proposal_page_is_bounded(papp, tenant, today):
     viewer = signed_in(papp, tenant, people[0])
     counts = {}
     for proposal_id in (quiet, busy):
-        viewer.get(f"/propositions/{proposal_id}")
-        with count_queries(papp) as statements:
-            response = viewer.get(f"/propositions/{proposal_id}")
-        assert response.status_code == 200
-        counts[proposal_id] = len(statements)
-    assert "Commentaire 14" in response.get_data(as_text=True)
+        counts[proposal_id], html = _list_queries(papp, viewer, f"/propositions/{proposal_id}")
+    assert "Commentaire 14" in html
     assert counts[quiet] == counts[busy], counts
     assert counts[busy] <= PROPOSAL_PAGE_MAX_QUERIES, counts
 

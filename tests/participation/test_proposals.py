@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -59,8 +60,8 @@ def test_a_citizen_submits_a_proposal_with_a_map_point_and_an_image(papp, tenant
     from participation.processes.models import Theme
 
     def refs():
-        theme = Theme(name=f"Mobilités {today.isoformat()}-{id(object())}")
-        place = Neighbourhood(name=f"Dornach {id(object())}")
+        theme = Theme(name=f"Mobilités {today.isoformat()}-{uuid.uuid4().hex[:12]}")
+        place = Neighbourhood(name=f"Dornach {uuid.uuid4().hex[:12]}")
         db.session.add_all([theme, place])
         db.session.commit()
         return theme.id, place.id
@@ -86,6 +87,7 @@ def test_a_citizen_submits_a_proposal_with_a_map_point_and_an_image(papp, tenant
             "latitude": "47,7508",
             "longitude": "7.33591",
             "image": (BytesIO(PNG_1PX), "photo.png"),
+            "image_alt": "Un banc en bois sous un platane, au bord de l'Ill",
         },
         content_type="multipart/form-data",
     )
@@ -106,6 +108,7 @@ def test_a_citizen_submits_a_proposal_with_a_map_point_and_an_image(papp, tenant
     image = client.get(f"/medias/propositions/{row['image_path']}")
     assert image.status_code == 200 and image.mimetype == "image/png"
     assert image.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert 'alt="Un banc en bois sous un platane, au bord de l\'Ill"' in text
 
     # The author follows it, and received a receipt.
     from participation.engagement.services import is_following
@@ -114,6 +117,73 @@ def test_a_citizen_submits_a_proposal_with_a_map_point_and_an_image(papp, tenant
     mail = smtp.wait_for_message_to(author.email)
     assert "Votre proposition « Des bancs à l'ombre sur les berges » est publiée" in mail["Subject"]
     assert f"/propositions/{proposal_id}" in " ".join(smtp.links_in(mail))
+
+
+def test_an_image_needs_a_description(papp, tenant, today):
+    """The alt text is required with an image (French error, nothing stored), ignored
+    without one, and removed with the image."""
+    from io import BytesIO
+
+    from participation.proposals.models import Proposal
+
+    process_id = make_process(papp, tenant)
+    author = citizen(papp, tenant)
+    client = signed_in(papp, tenant, author)
+    path = f"/demarches/{process_id}/propositions/nouvelle"
+    title = f"Une fresque rue {uuid.uuid4().hex[:6]}"
+    fields = {"title": title, "body": "Une fresque sur le mur du gymnase, avec les élèves."}
+
+    def count_titled():
+        return db.session.scalar(sa.select(sa.func.count()).where(Proposal.title == title))
+
+    refused = post(
+        client,
+        path,
+        {**fields, "image": (BytesIO(PNG_1PX), "mur.png"), "image_alt": "   "},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 200
+    assert "Décrivez l'image en quelques mots" in page_text(refused)
+    assert 'aria-invalid="true"' in refused.get_data(as_text=True)
+    assert read(papp, tenant, count_titled) == 0
+
+    # Without an image, a description is not kept.
+    plain = post(client, path, {**fields, "image_alt": "Rien"})
+    assert plain.status_code == 303
+    proposal_id = int(plain.location.rsplit("/", 1)[1])
+    assert (
+        read(
+            papp,
+            tenant,
+            lambda: db.session.scalar(
+                sa.select(Proposal.image_alt).where(Proposal.id == proposal_id)
+            ),
+        )
+        is None
+    )
+
+    # Added at edit time with an image; removed with it.
+    edit = f"/propositions/{proposal_id}/modifier"
+    added = post(
+        client,
+        edit,
+        {**fields, "image": (BytesIO(PNG_1PX), "mur.png"), "image_alt": "Le mur gris du gymnase"},
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 303, page_text(added)
+    assert 'alt="Le mur gris du gymnase"' in client.get(f"/propositions/{proposal_id}").get_data(
+        as_text=True
+    )
+    removed = post(client, edit, {**fields, "remove_image": "y", "image_alt": "Le mur"})
+    assert removed.status_code == 303
+    row = read(
+        papp,
+        tenant,
+        lambda: db.session.execute(
+            sa.select(Proposal.image_path, Proposal.image_alt).where(Proposal.id == proposal_id)
+        ).one(),
+    )
+    assert tuple(row) == (None, None)
 
 
 def test_submission_is_checked_and_nothing_is_saved_on_error(papp, tenant, today):
@@ -506,8 +576,8 @@ def test_filters_sorts_and_pagination(papp, tenant, today):
     from participation.processes.models import Theme
 
     def refs():
-        theme = Theme(name=f"Thème {id(object())}")
-        place = Neighbourhood(name=f"Quartier {id(object())}")
+        theme = Theme(name=f"Thème {uuid.uuid4().hex[:12]}")
+        place = Neighbourhood(name=f"Quartier {uuid.uuid4().hex[:12]}")
         db.session.add_all([theme, place])
         db.session.commit()
         return theme.id, place.id
@@ -784,3 +854,17 @@ def test_the_author_sees_what_they_can_still_do(papp, tenant, today):
         signed_in(papp, tenant, citizen(papp, tenant)).get(f"/propositions/{proposal_id}")
     )
     assert "Modifier ma proposition" not in other and "Soutenir cette proposition" in other
+
+
+def test_default_status_labels_are_translated_and_admin_labels_win(papp, own_tenant, today):
+    author = citizen(papp, own_tenant)
+    process_id = make_process(papp, own_tenant)
+    proposal_id = make_proposal(papp, own_tenant, process_id, author)
+    client = signed_in(papp, own_tenant, citizen(papp, own_tenant))
+    english = {"Accept-Language": "en"}
+    assert "Received" in page_text(client.get(f"/propositions/{proposal_id}", headers=english))
+    assert "Reçue" in page_text(client.get(f"/propositions/{proposal_id}"))
+    # The collectivité's own label is shown as written, whatever the language.
+    set_setting(papp, own_tenant, "proposal_status_labels", {"received": "Enregistrée"})
+    shown = page_text(client.get(f"/propositions/{proposal_id}", headers=english))
+    assert "Enregistrée" in shown and "Received" not in shown
