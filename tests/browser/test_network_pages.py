@@ -99,7 +99,7 @@ def test_a_member_browses_the_network_pages(page, live_server, network_member, f
     expect(nav.get_by_role("link", name="Membres")).to_be_visible()
     expect(nav.get_by_role("link", name="Pratiques")).to_have_count(0)  # members only
     follow(page, nav.get_by_role("link", name="Membres"))
-    expect(page.get_by_role("img", name="Carte des membres par département")).to_be_visible()
+    expect(page.get_by_role("img", name="Carte des membres")).to_be_visible()
     expect(page.get_by_role("table", name="Liste des collectivités membres")).to_be_visible()
 
     # Log in as the member (password, then the TOTP code).
