@@ -697,7 +697,9 @@ def test_demo_seeder_is_idempotent_and_its_accounts_work(staff_app, make_tenant)
         tenant_id = db.session.scalar(
             sa.text("SELECT id FROM public.tenants WHERE slug = 'saillans'")
         )
-    tenant = load_tenant_ref(tenant_id) if tenant_id else make_tenant(slug="saillans")
+    with app.app_context():
+        tenant = load_tenant_ref(tenant_id) if tenant_id else None
+    tenant = tenant or make_tenant(slug="saillans")
     ensure_legal_documents(app, tenant)
 
     def counts():

@@ -7,18 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.seed import seed_tenant
-from tests.browser.conftest import (  # noqa: F401 - fixtures used by the tests below
-    browser,
-    context,
-    live_server,
-    live_tenant,
-    page,
-)
 
 pytestmark = pytest.mark.browser
 
 
-def test_open_data_page_is_accessible(page, live_server, live_tenant, tmp_path, monkeypatch):  # noqa: F811
+def test_open_data_page_is_accessible(page, live_server, live_tenant, tmp_path, monkeypatch):
     from participation.opendata.tasks import build_tenant_bundle
     from tests.browser.axe import visit  # after the browser conftest registered its rewrite
 

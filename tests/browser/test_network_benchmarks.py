@@ -8,14 +8,13 @@ import uuid
 import pytest
 
 from tests.browser.axe import visit
-from tests.browser.conftest import browser, context, live_server, live_tenant, page  # noqa: F401
 from tests.network.bench_fixtures import seed_participation, share
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def public_network(live_server, live_tenant):  # noqa: F811
+def public_network(live_server, live_tenant):
     from core.db import db
     from network.benchmarks.metrics import METRIC_KEYS
     from network.benchmarks.tasks import refresh_tenant_metrics
@@ -78,9 +77,9 @@ def public_network(live_server, live_tenant):  # noqa: F811
 
 
 def test_the_network_pages_of_this_package_are_accessible(
-    page,  # noqa: F811
-    live_server,  # noqa: F811
-    live_tenant,  # noqa: F811
+    page,
+    live_server,
+    live_tenant,
     public_network,
 ):
     base = f"{live_server.url}/reseaux/{public_network['slug']}"
