@@ -34,11 +34,26 @@ def _load_settings(app: Flask) -> None:
             app.config[key] = raw or ""
 
 
+def fast_write_guard(tenant) -> str | None:
+    """``tenants.web.write_guards`` entry, cheap on the hot path: the billing state comes
+    from the per-process cache (no query on a warm write); only when it says read-only is
+    the full guard (billing.notices.write_guard) consulted, which reads the subscription
+    from the database and builds the French message."""
+    from billing.models import READ_ONLY_STATES
+    from billing.notices import write_guard
+    from billing.services import cached_effective_state
+
+    if cached_effective_state(tenant.id) not in READ_ONLY_STATES:
+        return None
+    return write_guard(tenant)
+
+
 def init_app(app: Flask) -> None:
     from billing import demo  # noqa: F401 - registers the demo seeder
     from billing.cli import billing_cli
     from billing.labels import cents_eur
     from billing.limits import PlanLimitExceeded, install_process_guard
+    from billing.models import Subscription
     from billing.notices import flash_admin_notice, write_guard
     from billing.operator_views import bp as operator_bp
     from billing.views import admin_bp, webhook_bp
@@ -46,8 +61,15 @@ def init_app(app: Flask) -> None:
     from tenants import web
 
     _load_settings(app)
-    if write_guard not in web.write_guards:
-        web.write_guards.append(write_guard)
+    from tenants import cache as tenant_values
+
+    # A subscription written by anyone (webhook, sweep, operator, raw SQL) drops the cached
+    # billing state of every tenant, in every process (fast_write_guard reads it).
+    tenant_values.watch_all_tenants(Subscription)
+    if write_guard in web.write_guards:  # an older registration: the fast guard replaces it
+        web.write_guards.remove(write_guard)
+    if fast_write_guard not in web.write_guards:
+        web.write_guards.append(fast_write_guard)
     install_process_guard()
     app.jinja_env.filters.setdefault("cents_eur", cents_eur)
     if "billing_admin" in app.blueprints:
@@ -60,11 +82,21 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _billing_banner():
-        from flask import g
+        from flask import g, request
+
+        from billing.models import BillingState
+        from billing.services import cached_effective_state
 
         site = g.get("site")
-        if site is not None and site.kind == "tenant" and site.tenant is not None:
-            flash_admin_notice(site.tenant)
+        if site is None or site.kind != "tenant" or site.tenant is None:
+            return
+        # Only staff pages carry the banner; an active (or absent) subscription has nothing
+        # to say, and the cached state tells so without a query.
+        if request.method != "GET" or not (request.endpoint or "").startswith("staff."):
+            return
+        if cached_effective_state(site.tenant.id) in (None, BillingState.ACTIVE):
+            return
+        flash_admin_notice(site.tenant)
 
     @app.errorhandler(PlanLimitExceeded)
     def _plan_limit(exc: PlanLimitExceeded):

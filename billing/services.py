@@ -768,6 +768,61 @@ def effective_state(sub: Subscription | None, now: datetime | None = None) -> st
     return sub.effective_state(now or utcnow(), grace_period())
 
 
+@dataclass(frozen=True)
+class WriteStateSnapshot:
+    """The few subscription fields the effective state depends on, as plain data (kept in
+    the per-process tenant values cache; never an ORM object)."""
+
+    state: str
+    grace_until: datetime | None
+    trial_ends_at: datetime | None
+    stripe_subscription_id: str | None
+    pending_stripe: bool
+
+    @property
+    def has_payment_arrangement(self) -> bool:
+        return self.stripe_subscription_id is not None or bool(self.pending_stripe)
+
+
+WRITE_STATE_CACHE_NAME = "billing-write-state"
+
+
+def _write_state_snapshot(tenant_id: int) -> WriteStateSnapshot | None:
+    row = db.session.execute(
+        sa.select(
+            Subscription.state,
+            Subscription.grace_until,
+            Subscription.trial_ends_at,
+            Subscription.stripe_subscription_id,
+            Subscription.pending_stripe,
+        ).where(Subscription.tenant_id == tenant_id)
+    ).first()
+    return WriteStateSnapshot(*row) if row is not None else None
+
+
+def cached_effective_state(tenant_id: int, now: datetime | None = None) -> str | None:
+    """:func:`effective_state` of the tenant's subscription, from the per-process tenant
+    values cache (tenants.cache) when ``tenant_id`` is the current tenant.
+
+    Every write to ``public.subscriptions`` drops the cached values (``watch_all_tenants``
+    in billing.init_app), here at once and in the other processes within
+    TENANT_CACHE_CHECK_INTERVAL; time-based transitions (end of trial or grace) are
+    computed from the cached dates at each call. Meant for a first look on hot paths: a
+    read-only answer should be confirmed from the database before it is shown.
+    """
+    from tenants.cache import cached
+    from tenants.context import current_tenant
+
+    tenant = current_tenant()
+    if tenant is not None and tenant.id == tenant_id:
+        snapshot = cached(WRITE_STATE_CACHE_NAME, lambda: _write_state_snapshot(tenant_id))
+    else:
+        snapshot = _write_state_snapshot(tenant_id)
+    if snapshot is None:
+        return None
+    return Subscription.effective_state(snapshot, now or utcnow(), grace_period())
+
+
 def monthly_revenue_cents(sub: Subscription | None) -> int:
     """Monthly recurring revenue, excluding VAT: paying subscriptions only."""
     if sub is None or sub.plan is None or sub.state not in REVENUE_STATES:

@@ -37,9 +37,14 @@ T = TypeVar("T")
 # Per database as well as per tenant: two deployments (or test runs) sharing a Redis must
 # not drop each other's values, their tenant ids overlap.
 GENERATION_KEY = "pnyx:{database}:t{tenant_id}:values-generation"
+# Bumped by a change to a table watched for every tenant (``watch_all_tenants``: the public
+# billing subscriptions): every tenant's values are dropped, in every process.
+ALL_TENANTS_GENERATION_KEY = "pnyx:{database}:all-tenants:values-generation"
 _PENDING = "pnyx_tenant_values_changed"  # session.info key: tenant ids with changes
+_PENDING_ALL = "pnyx_all_tenant_values_changed"  # session.info key: a shared table changed
 
 _watched_tables: set[str] = set()
+_watched_for_all: set[str] = set()
 _caches: weakref.WeakSet[TenantValueCache] = weakref.WeakSet()
 
 
@@ -49,7 +54,8 @@ class TenantValueCache:
         self.ttl = float(app.config.get("TENANT_CACHE_TTL", 30.0))
         self.check_interval = float(app.config.get("TENANT_CACHE_CHECK_INTERVAL", 1.0))
         self._values: dict[tuple[int, str], tuple[float, object]] = {}
-        self._generations: dict[int, tuple[bytes | None, float]] = {}
+        # tenant id -> (its generation, the all-tenants generation, when they were read)
+        self._generations: dict[int, tuple[bytes | None, bytes | None, float]] = {}
         self._lock = threading.Lock()
         uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
         try:
@@ -60,6 +66,9 @@ class TenantValueCache:
     def _key(self, tenant_id: int) -> str:
         return GENERATION_KEY.format(database=self.database, tenant_id=tenant_id)
 
+    def _all_key(self) -> str:
+        return ALL_TENANTS_GENERATION_KEY.format(database=self.database)
+
     def _redis(self):
         from core.jobs import redis_connection
 
@@ -67,15 +76,15 @@ class TenantValueCache:
 
     def _check_generation(self, tenant_id: int, now: float) -> None:
         seen = self._generations.get(tenant_id)
-        if seen is not None and now - seen[1] < self.check_interval:
+        if seen is not None and now - seen[2] < self.check_interval:
             return
-        try:
-            generation = self._redis().get(self._key(tenant_id))
+        try:  # one round trip for both counters
+            generation, all_generation = self._redis().mget(self._key(tenant_id), self._all_key())
         except RedisError:
             return  # Redis down: the TTL still applies
-        if seen is None or generation != seen[0]:
+        if seen is None or generation != seen[0] or all_generation != seen[1]:
             self.drop_local(tenant_id)
-        self._generations[tenant_id] = (generation, now)
+        self._generations[tenant_id] = (generation, all_generation, now)
 
     def get(self, tenant_id: int, name: str, loader: Callable[[], T]) -> T:
         now = time.monotonic()
@@ -95,13 +104,27 @@ class TenantValueCache:
             for key in [key for key in self._values if key[0] == tenant_id]:
                 del self._values[key]
 
+    def drop_all_local(self) -> None:
+        with self._lock:
+            self._values.clear()
+
     def publish(self, tenant_id: int) -> None:
         try:
             generation = self._redis().incr(self._key(tenant_id))
         except RedisError:
             log.warning("could not publish a tenant values invalidation; TTL will apply")
             return
-        self._generations[tenant_id] = (str(generation).encode(), time.monotonic())
+        seen = self._generations.get(tenant_id)
+        if seen is not None:
+            self._generations[tenant_id] = (str(generation).encode(), seen[1], time.monotonic())
+        # else: the next read compares both counters and records them
+
+    def publish_all(self) -> None:
+        try:
+            self._redis().incr(self._all_key())
+        except RedisError:
+            log.warning("could not publish an all-tenants values invalidation; TTL will apply")
+        # Our own bump is seen at the next check as a change: one extra reload, harmless.
 
 
 def _cache_for(app: Flask) -> TenantValueCache:
@@ -125,7 +148,8 @@ def cached(name: str, loader: Callable[[], T]) -> T:
         return loader()
     from core.db import db
 
-    if tenant.id in db.session.info.get(_PENDING, ()):
+    info = db.session.info
+    if info.get(_PENDING_ALL) or tenant.id in info.get(_PENDING, ()):
         return loader()
     return _cache_for(app).get(tenant.id, name, loader)
 
@@ -142,9 +166,28 @@ def invalidate(tenant_id: int) -> None:
         _cache_for(current_app._get_current_object()).publish(tenant_id)
 
 
+def invalidate_all() -> None:
+    """Drop every tenant's cached values here (every app of the process) and elsewhere."""
+    published: set[str] = set()
+    for cache in list(_caches):
+        cache.drop_all_local()
+        if cache._all_key() not in published:  # one bump per database
+            cache.publish_all()
+            published.add(cache._all_key())
+    if not published and has_app_context():
+        _cache_for(current_app._get_current_object()).publish_all()
+
+
 def watch(*models: type) -> None:
     """An insert, update or delete on these models' tables invalidates the tenant's values."""
     _watched_tables.update(model.__table__.name.lower() for model in models)
+
+
+def watch_all_tenants(*models: type) -> None:
+    """An insert, update or delete on these tables (shared ones, in the public schema, that
+    hold per-tenant rows: billing subscriptions) invalidates every tenant's values: such
+    writes are rare, and the tenant they concern is not known from the SQL."""
+    _watched_for_all.update(model.__table__.name.lower() for model in models)
 
 
 # Every INSERT, UPDATE or DELETE on a watched table is seen where it is sent, whoever
@@ -158,10 +201,20 @@ _TENANT_SCHEMA = re.compile(r"^t_([0-9]+)$")
 
 @event.listens_for(Engine, "after_cursor_execute")
 def _note_changes(conn, _cursor, statement: str, _params, _context, _executemany) -> None:
-    if not _watched_tables or statement.lstrip()[:6].upper() not in _DML_WORDS:
+    if statement.lstrip()[:6].upper() not in _DML_WORDS:
         return
     match = _DML.match(statement)
-    if match is None or match.group(2).lower() not in _watched_tables:
+    if match is None:
+        return
+    table = match.group(2).lower()
+    if table in _watched_for_all:
+        if has_app_context():
+            from core.db import db
+
+            db.session.info[_PENDING_ALL] = True
+        invalidate_all()
+        return
+    if table not in _watched_tables:
         return
     schema = _TENANT_SCHEMA.match(match.group(1) or "")
     tenant = current_tenant()
@@ -181,6 +234,8 @@ _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE"})
 
 
 def _flush_pending(session: Session) -> None:
+    if session.info.pop(_PENDING_ALL, False):
+        invalidate_all()
     for tenant_id in session.info.pop(_PENDING, ()):
         invalidate(tenant_id)
 

@@ -14,6 +14,14 @@ from itsdangerous import URLSafeTimedSerializer
 
 
 class SiteSessionInterface(SecureCookieSessionInterface):
+    #: (secret key, salt) -> serializer: built once, not twice per request (serializers are
+    #: stateless, so threads may share them). Bounded: one entry per site and key.
+    _serializers: dict[tuple, URLSafeTimedSerializer]
+    MAX_SERIALIZERS = 10_000
+
+    def __init__(self) -> None:
+        self._serializers = {}
+
     def _site_salt(self) -> str:
         site = request.environ.get("pnyx.site") if request else None
         tenant = getattr(site, "tenant", None)
@@ -22,9 +30,20 @@ class SiteSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
+        salt = self._site_salt()
+        key = (app.secret_key, salt)
+        serializer = self._serializers.get(key)
+        if serializer is not None:
+            return serializer
+        if len(self._serializers) >= self.MAX_SERIALIZERS:
+            self._serializers.clear()
+        serializer = self._serializers[key] = self._build(app, salt)
+        return serializer
+
+    def _build(self, app: Flask, salt: str) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(
             app.secret_key,
-            salt=self._site_salt(),
+            salt=salt,
             serializer=self.serializer,
             signer_kwargs={
                 "key_derivation": self.key_derivation,
