@@ -10,33 +10,40 @@ on A's host.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
+pytest.register_assert_rewrite(
+    "tests.participation.staff_fixtures", "tests.participation.authz_matrix"
+)
 
 from core.db import db  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
-    create_person,
-    csrf_for,
-    ensure_legal_documents,
-    forge_session,
-    session_cookie,
+from tests.participation.authz_matrix import (  # noqa: E402
+    STRANGERS,
+    Matrix,
+    assert_every_route_covered,
+    build_matrix,
+    check_gets,
+    check_refused_posts,
+    expected_get,
+    expected_post_refusal,
 )
 from tests.participation.budget_fixtures import (  # noqa: E402
     TODAY,
     approve_voter,
     make_budget,
 )
+from tests.participation.staff_fixtures import (  # noqa: E402
+    client_on,
+    create_person,
+    csrf_for,
+    ensure_legal_documents,
+    forge_session,
+)
 
 pytest_plugins = ["tests.participation.staff_fixtures"]
 
 COLUMNS = ["anonymous", "citizen", "voter", "agent", "moderator", "admin", "other_tenant_admin"]
-STRANGERS = {"anonymous", "other_tenant_admin"}
 EVERYONE = frozenset(COLUMNS)
 LOGGED_IN = EVERYONE - STRANGERS
 STAFF = frozenset({"agent", "moderator", "admin"})
@@ -123,31 +130,6 @@ FINGERPRINT_TABLES = (
 )
 
 
-@dataclass
-class Matrix:
-    app: object
-    tenant: object
-    urls: dict[str, str]
-    methods: dict[str, set[str]]
-    project_id: int
-    clients: dict[str, object] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-    login_path: str = ""
-
-
-def fingerprint(app, tenant) -> dict[str, str]:
-    out = {}
-    with app.app_context(), db.engine.connect() as conn:
-        for table in FINGERPRINT_TABLES:
-            out[table] = conn.scalar(
-                sa.text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
-                )
-            )
-    return out
-
-
 @pytest.fixture(scope="module")
 def frozen_day():
     patcher = pytest.MonkeyPatch()
@@ -165,7 +147,6 @@ def staff_client(app, tenant, role):
 
 @pytest.fixture(scope="module")
 def matrix(staff_app, make_tenant, frozen_day) -> Matrix:
-    from flask import url_for
 
     from core import uploads
     from participation.budgets.models import Eligibility, EligibilityStatus
@@ -204,15 +185,6 @@ def matrix(staff_app, make_tenant, frozen_day) -> Matrix:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / photo).write_bytes(b"\x89PNG\r\n\x1a\n")
 
-    admin_b = create_person(app, tenant_b, "admin")
-    client_b = client_on(app, tenant_b)
-    forge_session(client_b, tenant_b, admin_b, verified=True)
-    assert client_b.get("/gestion/budgets/").status_code == 200  # at home on B
-    replayed = client_on(app, tenant_a)
-    replayed.set_cookie("session", session_cookie(client_b), domain=tenant_a.primary_host)
-    clients["other_tenant_admin"] = replayed
-    tokens = {"other_tenant_admin": csrf_for(client_b)}
-
     ids = {
         "budget_id": voting.id,
         "project_id": voting.projects["Bancs"],
@@ -225,91 +197,52 @@ def matrix(staff_app, make_tenant, frozen_day) -> Matrix:
         "staff_budgets.follow_up": {"project_id": finished.projects["Fontaine"]},
         "budgets.static": {"filename": "budgets.css"},
     }
-    urls, methods = {}, {}
-    with app.test_request_context("/", base_url=f"http://{tenant_a.primary_host}"):
-        for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith(("budgets.", "staff_budgets.")):
-                continue
-            values = {name: ids[name] for name in rule.arguments}
-            values.update(special.get(rule.endpoint, {}))
-            urls[rule.endpoint] = url_for(rule.endpoint, **values)
-            methods[rule.endpoint] = set(rule.methods)
-        login = url_for("accounts.login")
-    return Matrix(app, tenant_a, urls, methods, voting.projects["Bancs"], clients, tokens, login)
+    return build_matrix(
+        app,
+        tenant_a,
+        tenant_b,
+        clients=clients,
+        ids=ids,
+        prefixes=("budgets.", "staff_budgets."),
+        home_on_b="/gestion/budgets/",
+        tables=FINGERPRINT_TABLES,
+        special=special,
+        every_argument=True,
+    )
 
 
 def test_every_budget_route_is_in_the_matrix(matrix):
-    get_routes = {e for e, m in matrix.methods.items() if "GET" in m}
-    post_routes = {e for e, m in matrix.methods.items() if "POST" in m}
-    assert get_routes == set(GET_ALLOWED), "list who may GET each new route in GET_ALLOWED"
-    assert post_routes == set(POST_ALLOWED), "list who may POST each new route in POST_ALLOWED"
-    staff_urls = [u for e, u in matrix.urls.items() if e.startswith("staff_budgets.")]
-    assert all(url.startswith("/gestion/budgets/") for url in staff_urls)
+    assert_every_route_covered(
+        matrix, GET_ALLOWED, POST_ALLOWED, "staff_budgets.", "/gestion/budgets/"
+    )
     assert matrix.urls["budgets.index"] == "/budgets-participatifs/"
 
 
-def expected_get(column: str, endpoint: str) -> int:
-    if (endpoint, column) in GET_SPECIAL:
-        return GET_SPECIAL[(endpoint, column)]
-    if column in GET_ALLOWED[endpoint]:
-        return 200
-    if column in STRANGERS:
-        return 302
-    return 403
+def expected_budget_get(column: str, endpoint: str) -> int:
+    return expected_get(column, endpoint, GET_ALLOWED, GET_SPECIAL)
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_get_answers_exactly_as_expected(matrix, column):
-    client = matrix.clients[column]
-    wrong = []
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "GET" not in matrix.methods[endpoint]:
-            continue
-        response = client.get(url)
-        expected = expected_get(column, endpoint)
-        if response.status_code != expected:
-            wrong.append(f"{endpoint} {url}: {response.status_code}, expected {expected}")
-        elif expected == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"{endpoint}: redirected to {response.location}, not the log-in page")
-        elif expected == 403 and "réservée" not in response.get_data(as_text=True):
-            wrong.append(f"{endpoint}: 403 without a French explanation")
-    assert not wrong, "\n".join(wrong)
+    check_gets(matrix, column, expected_budget_get)
 
 
-def expected_post_refusal(column: str, endpoint: str) -> set[int]:
-    if column == "anonymous":
-        return {303} if endpoint == "budgets.follow" else {302}
-    if column == "other_tenant_admin":
-        return {400}  # A cannot read their cookie: the CSRF token matches nothing
-    return {403}
+def expected_budget_post_refusal(column: str, endpoint: str) -> set[int]:
+    if column == "anonymous" and endpoint == "budgets.follow":
+        return {303}
+    return expected_post_refusal(column, endpoint)
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_a_refused_post_is_refused_and_writes_nothing(matrix, column):
-    client = matrix.clients[column]
-    before = fingerprint(matrix.app, matrix.tenant)
-    wrong, tried = [], 0
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "POST" not in matrix.methods[endpoint] or column in POST_ALLOWED[endpoint]:
-            continue
-        tried += 1
-        token = matrix.tokens.get(column) or csrf_for(client)
-        data = {
-            key: value.format(project_id=matrix.project_id)
-            for key, value in POST_DATA.get(endpoint, {}).items()
-        }
-        response = client.post(url, data={"csrf_token": token, **data})
-        expected = expected_post_refusal(column, endpoint)
-        if response.status_code not in expected:
-            wrong.append(f"POST {endpoint}: {response.status_code}, expected {expected}")
-        elif response.status_code in (302, 303) and (
-            urlsplit(response.location).path != matrix.login_path
-        ):
-            wrong.append(f"POST {endpoint}: redirected to {response.location}")
-    assert not wrong, "\n".join(wrong)
-    assert fingerprint(matrix.app, matrix.tenant) == before
-    if column != "admin":
-        assert tried > 0
+    check_refused_posts(
+        matrix,
+        column,
+        POST_ALLOWED,
+        POST_DATA,
+        may_post_everywhere={"admin"},
+        refusal=expected_budget_post_refusal,
+    )
 
 
 def test_the_refusals_are_not_a_csrf_accident(matrix):

@@ -1,7 +1,8 @@
 """Authorisation matrix of the debate and moderation staff pages (``staff_debates.*``,
 ``staff_moderation.*``) and of the citizen pages that need a log-in, built like
-tests/participation/test_authz_matrix.py and with its helpers: every route × every kind of
-visitor gets exactly the expected answer, and a refused POST writes nothing."""
+tests/participation/test_authz_matrix.py (machinery: tests/participation/authz_matrix.py):
+every route × every kind of visitor gets exactly the expected answer, and a refused POST
+writes nothing."""
 
 from __future__ import annotations
 
@@ -9,26 +10,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-import sqlalchemy as sa  # noqa: E402
+pytest.register_assert_rewrite(
+    "tests.participation.staff_fixtures", "tests.participation.authz_matrix"
+)
 
 from core.db import db  # noqa: E402 - after the rewrite registration
+from tests.participation.authz_matrix import (  # noqa: E402
+    OPERATOR_COLUMNS,
+    OPERATOR_STRANGERS,
+    Matrix,
+    assert_routes_listed,
+    build_matrix,
+    check_gets,
+    check_refused_posts,
+    expected_get,
+    operator_post_refusal,
+    signed_in_clients,
+)
 from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
     create_person,
     csrf_for,
     ensure_legal_documents,
-    forge_session,
-    session_cookie,
-)
-from tests.participation.test_authz_matrix import (  # noqa: E402
-    COLUMNS,
-    STRANGERS,
-    Matrix,
-    _platform_operator,
-    _replay_cookie,
-    expected_post_refusal,
 )
 from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
     build_world,
@@ -37,6 +39,8 @@ from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
 
 pytest_plugins = ["tests.participation.staff_fixtures"]
 
+COLUMNS = OPERATOR_COLUMNS
+STRANGERS = OPERATOR_STRANGERS  # not logged in on A
 MANAGERS = frozenset({"admin", "moderator"})
 MODERATORS = frozenset({"admin", "moderator"})
 
@@ -85,23 +89,8 @@ LOGIN_REQUIRED = {
 TABLES = ("debates", "arguments", "comments", "reports", "users", "audit_log", "notifications")
 
 
-def fingerprint(app, tenant) -> dict[str, str]:
-    out = {}
-    with app.app_context(), db.engine.connect() as conn:
-        for table in TABLES:
-            out[table] = conn.scalar(
-                sa.text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
-                )
-            )
-    return out
-
-
 @pytest.fixture(scope="module")
 def matrix(eng_app, make_tenant) -> Matrix:
-    from flask import url_for
-
     from participation.debates.models import Argument, Comment
     from participation.engagement.models import Report, ReportReason
     from tenants.context import tenant_context
@@ -142,108 +131,59 @@ def matrix(eng_app, make_tenant) -> Matrix:
             "notification_id": 1,
         }
 
-    urls, methods = {}, {}
-    with app.test_request_context("/", base_url=f"http://{tenant_a.primary_host}"):
-        for rule in app.url_map.iter_rules():
-            if rule.endpoint.startswith(STAFF_PREFIXES) or rule.endpoint in LOGIN_REQUIRED:
-                values = {name: ids[name] for name in rule.arguments}
-                urls[rule.endpoint] = url_for(rule.endpoint, **values)
-                methods[rule.endpoint] = set(rule.methods)
-        login = url_for("accounts.login")
-
-    result = Matrix(app, tenant_a, urls, methods, login_path=login)
-    result.ids = {**ids, "process_id": world.process_id}
-    result.clients["anonymous"] = client_on(app, tenant_a)
-    for column, person in people.items():
-        client = client_on(app, tenant_a)
-        forge_session(client, tenant_a, person, verified=True)
-        result.clients[column] = client
-
     tenant_b = make_tenant()
     ensure_legal_documents(app, tenant_b)
-    admin_b = create_person(app, tenant_b, "admin")
-    client_b = client_on(app, tenant_b)
-    forge_session(client_b, tenant_b, admin_b, verified=True)
-    assert client_b.get("/gestion/moderation/").status_code == 200  # a real admin on B
-    result.tokens["other_tenant_admin"] = csrf_for(client_b)
-    result.clients["other_tenant_admin"] = _replay_cookie(app, tenant_a, session_cookie(client_b))
-
-    operator, reason = _platform_operator(app)
-    if operator is None:
-        result.operator_skip = reason
-    else:
-        cookie, token = operator
-        result.clients["operator"] = _replay_cookie(app, tenant_a, cookie)
-        result.tokens["operator"] = token
+    result = build_matrix(
+        app,
+        tenant_a,
+        tenant_b,
+        clients=signed_in_clients(app, tenant_a, people),
+        ids=ids,
+        prefixes=STAFF_PREFIXES,
+        home_on_b="/gestion/moderation/",  # a real admin on B
+        tables=TABLES,
+        every_argument=True,
+        endpoints=LOGIN_REQUIRED,
+        token_first=True,
+        operator=True,
+    )
+    result.ids = {**ids, "process_id": world.process_id}
     return result
-
-
-def _client(matrix: Matrix, column: str):
-    if column == "operator" and matrix.operator_skip:
-        pytest.skip(matrix.operator_skip)
-    return matrix.clients[column]
 
 
 def _staff_urls(matrix: Matrix) -> dict[str, str]:
     return {e: u for e, u in matrix.urls.items() if e.startswith(STAFF_PREFIXES)}
 
 
-def expected_get(column: str, endpoint: str) -> int:
-    if column in STRANGERS:
-        return 302
-    if column == "citizen":
-        return 403
-    return 200 if column in ALLOWED[endpoint] else 403
+def expected_staff_get(column: str, endpoint: str) -> int:
+    # Strangers: 302 to the log-in page; citizens and the wrong roles: 403.
+    return expected_get(column, endpoint, ALLOWED, strangers=STRANGERS)
 
 
 def test_every_staff_route_is_in_the_matrix(matrix):
-    assert set(_staff_urls(matrix)) == set(ALLOWED), (
-        "a debate or moderation staff route was added or removed: list who may use it"
+    assert_routes_listed(
+        _staff_urls(matrix),
+        ALLOWED,
+        "a debate or moderation staff route was added or removed: list who may use it",
     )
-    assert all(url.startswith("/gestion/") for url in _staff_urls(matrix).values())
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_staff_get_answers_exactly_as_expected(matrix, column):
-    client = _client(matrix, column)
-    wrong = []
-    for endpoint, url in sorted(_staff_urls(matrix).items()):
-        if "GET" not in matrix.methods[endpoint]:
-            continue
-        response = client.get(url)
-        expected = expected_get(column, endpoint)
-        if response.status_code != expected:
-            wrong.append(f"{endpoint} {url}: {response.status_code}, expected {expected}")
-        elif expected == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"{endpoint}: redirected to {response.location}, not the log-in")
-        elif expected == 403 and "réservée" not in response.get_data(as_text=True):
-            wrong.append(f"{endpoint}: 403 without the French explanation")
-    assert not wrong, "\n".join(wrong)
+    check_gets(matrix, column, expected_staff_get, urls=_staff_urls(matrix))
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_a_refused_staff_post_writes_nothing(matrix, column):
-    client = _client(matrix, column)
-    before = fingerprint(matrix.app, matrix.tenant)
-    wrong, tried = [], 0
-    for endpoint, url in sorted(_staff_urls(matrix).items()):
-        if "POST" not in matrix.methods[endpoint] or column in ALLOWED[endpoint]:
-            continue
-        tried += 1
-        token = matrix.tokens.get(column) or csrf_for(client)
-        extra = {
-            key: value.format(**matrix.ids) for key, value in POST_DATA.get(endpoint, {}).items()
-        }
-        response = client.post(url, data={"csrf_token": token, **extra})
-        expected = expected_post_refusal(column)
-        if response.status_code != expected:
-            wrong.append(f"POST {endpoint}: {response.status_code}, expected {expected}")
-        elif expected == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"POST {endpoint}: redirected to {response.location}")
-    assert not wrong, "\n".join(wrong)
-    assert fingerprint(matrix.app, matrix.tenant) == before
-    if column not in MANAGERS:
-        assert tried > 0
+    check_refused_posts(
+        matrix,
+        column,
+        ALLOWED,
+        POST_DATA,
+        may_post_everywhere=MANAGERS,
+        refusal=operator_post_refusal,
+        urls=_staff_urls(matrix),
+    )
 
 
 def test_the_refusals_are_not_a_csrf_accident(matrix):

@@ -9,17 +9,23 @@ of tenant B with their session cookie replayed on A's host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
 import pytest
-import sqlalchemy as sa
 
 pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+    "tests.participation.staff_fixtures",
+    "tests.participation.proposal_fixtures",
+    "tests.participation.authz_matrix",
 )
 
 from core.db import db  # noqa: E402
+from tests.participation.authz_matrix import (  # noqa: E402
+    STRANGERS,
+    assert_every_route_covered,
+    build_matrix,
+    check_gets,
+    check_refused_posts,
+    expected_get,
+)
 from tests.participation.proposal_fixtures import (  # noqa: E402
     PNG_1PX,
     citizen,
@@ -30,11 +36,8 @@ from tests.participation.proposal_fixtures import (  # noqa: E402
 )
 from tests.participation.staff_fixtures import (  # noqa: E402
     client_on,
-    create_person,
     csrf_for,
     ensure_legal_documents,
-    forge_session,
-    session_cookie,
 )
 
 pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
@@ -49,7 +52,6 @@ COLUMNS = [
     "admin",
     "other_tenant_admin",
 ]
-STRANGERS = {"anonymous", "other_tenant_admin"}
 EVERYONE = frozenset(COLUMNS)
 LOGGED_IN = EVERYONE - STRANGERS
 STAFF = frozenset({"agent", "other_agent", "moderator", "admin"})
@@ -100,35 +102,8 @@ FINGERPRINT_TABLES = (
 )
 
 
-@dataclass
-class Matrix:
-    app: object
-    tenant: object
-    urls: dict[str, str]
-    methods: dict[str, set[str]]
-    ids: dict[str, int]
-    clients: dict[str, object] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-    login_path: str = ""
-
-
-def fingerprint(app, tenant) -> dict[str, str]:
-    out = {}
-    with app.app_context(), db.engine.connect() as conn:
-        for table in FINGERPRINT_TABLES:
-            out[table] = conn.scalar(
-                sa.text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
-                )
-            )
-    return out
-
-
 @pytest.fixture(scope="module")
 def matrix(proposals_app, make_tenant, tmp_path_factory):
-    from flask import url_for
-
     from core import uploads
     from participation.accounts.models import User
     from participation.problems import services
@@ -168,97 +143,38 @@ def matrix(proposals_app, make_tenant, tmp_path_factory):
         "moderator": staff(app, tenant_a, "moderator")[0],
         "admin": staff(app, tenant_a, "admin")[0],
     }
-    admin_b = create_person(app, tenant_b, "admin")
-    client_b = client_on(app, tenant_b)
-    forge_session(client_b, tenant_b, admin_b, verified=True)
-    assert client_b.get("/gestion/signalements/").status_code == 200  # at home on B
-    replayed = client_on(app, tenant_a)
-    replayed.set_cookie("session", session_cookie(client_b), domain=tenant_a.primary_host)
-    clients["other_tenant_admin"] = replayed
-    tokens = {"other_tenant_admin": csrf_for(client_b)}
-
-    urls, methods = {}, {}
-    with app.test_request_context("/", base_url=f"http://{tenant_a.primary_host}"):
-        for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith(("problems.", "staff_problems.")):
-                continue
-            values = {name: ids[name] for name in rule.arguments if name in ids}
-            if rule.endpoint == "problems.static":
-                values = {"filename": "problems.css"}
-            urls[rule.endpoint] = url_for(rule.endpoint, **values)
-            methods[rule.endpoint] = set(rule.methods)
-        login = url_for("accounts.login")
-    yield Matrix(app, tenant_a, urls, methods, ids, clients, tokens, login)
+    yield build_matrix(
+        app,
+        tenant_a,
+        tenant_b,
+        clients=clients,
+        ids=ids,
+        prefixes=("problems.", "staff_problems."),
+        home_on_b="/gestion/signalements/",
+        tables=FINGERPRINT_TABLES,
+        special={"problems.static": {"filename": "problems.css"}},
+    )
     app.config["UPLOAD_FOLDER"] = previous_folder
 
 
 def test_every_problem_route_is_in_the_matrix(matrix):
-    get_routes = {e for e, m in matrix.methods.items() if "GET" in m}
-    post_routes = {e for e, m in matrix.methods.items() if "POST" in m}
-    assert get_routes == set(GET_ALLOWED), "list who may GET each new route in GET_ALLOWED"
-    assert post_routes == set(POST_ALLOWED), "list who may POST each new route in POST_ALLOWED"
-    staff_urls = [u for e, u in matrix.urls.items() if e.startswith("staff_problems.")]
-    assert all(url.startswith("/gestion/signalements/") for url in staff_urls)
+    assert_every_route_covered(
+        matrix, GET_ALLOWED, POST_ALLOWED, "staff_problems.", "/gestion/signalements/"
+    )
 
 
-def expected_get(column: str, endpoint: str) -> int:
-    if column in GET_ALLOWED[endpoint]:
-        return 200
-    if column in STRANGERS:
-        return 302
-    return 403
+def expected_problem_get(column: str, endpoint: str) -> int:
+    return expected_get(column, endpoint, GET_ALLOWED)
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_get_answers_exactly_as_expected(matrix, column):
-    client = matrix.clients[column]
-    wrong = []
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "GET" not in matrix.methods[endpoint]:
-            continue
-        response = client.get(url)
-        expected = expected_get(column, endpoint)
-        if response.status_code != expected:
-            wrong.append(f"{endpoint} {url}: {response.status_code}, expected {expected}")
-        elif expected == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"{endpoint}: redirected to {response.location}, not the log-in page")
-        elif expected == 403 and not any(
-            word in response.get_data(as_text=True) for word in ("réservée", "vos services")
-        ):
-            wrong.append(f"{endpoint}: 403 without a French explanation")
-        response.close()
-    assert not wrong, "\n".join(wrong)
-
-
-def expected_post_refusal(column: str) -> set[int]:
-    if column == "anonymous":
-        return {302}
-    if column == "other_tenant_admin":
-        return {400}  # A cannot read their cookie: the CSRF token matches nothing
-    return {403}
+    check_gets(matrix, column, expected_problem_get, explanations=("réservée", "vos services"))
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_a_refused_post_is_refused_and_writes_nothing(matrix, column):
-    client = matrix.clients[column]
-    before = fingerprint(matrix.app, matrix.tenant)
-    wrong, tried = [], 0
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "POST" not in matrix.methods[endpoint] or column in POST_ALLOWED[endpoint]:
-            continue
-        tried += 1
-        token = matrix.tokens.get(column) or csrf_for(client)
-        data = {k: v.format(**matrix.ids) for k, v in POST_DATA.get(endpoint, {}).items()}
-        response = client.post(url, data={"csrf_token": token, **data})
-        expected = expected_post_refusal(column)
-        if response.status_code not in expected:
-            wrong.append(f"POST {endpoint}: {response.status_code}, expected {expected}")
-        elif response.status_code == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"POST {endpoint}: redirected to {response.location}")
-    assert not wrong, "\n".join(wrong)
-    assert fingerprint(matrix.app, matrix.tenant) == before
-    if column != "admin":
-        assert tried > 0
+    check_refused_posts(matrix, column, POST_ALLOWED, POST_DATA, may_post_everywhere={"admin"})
 
 
 def test_the_refusals_are_not_a_csrf_accident(matrix):

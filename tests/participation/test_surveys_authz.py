@@ -8,25 +8,30 @@ tenant B with their session cookie replayed on A's host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
 import pytest
 import sqlalchemy as sa
 
 pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+    "tests.participation.staff_fixtures",
+    "tests.participation.proposal_fixtures",
+    "tests.participation.authz_matrix",
 )
 
 from core.db import db  # noqa: E402
+from tests.participation.authz_matrix import (  # noqa: E402
+    STRANGERS,
+    Matrix,
+    assert_every_route_covered,
+    build_matrix,
+    check_gets,
+    check_refused_posts,
+    expected_get,
+)
 from tests.participation.proposal_fixtures import citizen, read, signed_in, staff  # noqa: E402
 from tests.participation.staff_fixtures import (  # noqa: E402
     client_on,
-    create_person,
     csrf_for,
     ensure_legal_documents,
-    forge_session,
-    session_cookie,
 )
 from tests.participation.test_surveys import (  # noqa: E402
     CHOICES,
@@ -38,7 +43,6 @@ from tests.participation.test_surveys import (  # noqa: E402
 pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 COLUMNS = ["anonymous", "citizen", "agent", "moderator", "admin", "other_tenant_admin"]
-STRANGERS = {"anonymous", "other_tenant_admin"}
 EVERYONE = frozenset(COLUMNS)
 LOGGED_IN = EVERYONE - STRANGERS
 STAFF = frozenset({"agent", "moderator", "admin"})
@@ -111,35 +115,8 @@ FINGERPRINT_TABLES = (
 )
 
 
-@dataclass
-class Matrix:
-    app: object
-    tenant: object
-    urls: dict[str, str]
-    methods: dict[str, set[str]]
-    ids: dict[str, int]
-    clients: dict[str, object] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-    login_path: str = ""
-
-
-def fingerprint(app, tenant) -> dict[str, str]:
-    out = {}
-    with app.app_context(), db.engine.connect() as conn:
-        for table in FINGERPRINT_TABLES:
-            out[table] = conn.scalar(
-                sa.text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
-                )
-            )
-    return out
-
-
 @pytest.fixture(scope="module")
 def matrix(surveys_app, make_tenant) -> Matrix:  # noqa: F811 - the imported fixture
-    from flask import url_for
-
     from participation.surveys.models import Survey, SurveySection
 
     app = surveys_app
@@ -172,15 +149,6 @@ def matrix(surveys_app, make_tenant) -> Matrix:  # noqa: F811 - the imported fix
         "moderator": staff(app, tenant_a, "moderator")[0],
         "admin": staff(app, tenant_a, "admin")[0],
     }
-    admin_b = create_person(app, tenant_b, "admin")
-    client_b = client_on(app, tenant_b)
-    forge_session(client_b, tenant_b, admin_b, verified=True)
-    assert client_b.get("/gestion/consultations/").status_code == 200
-    replayed = client_on(app, tenant_a)
-    replayed.set_cookie("session", session_cookie(client_b), domain=tenant_a.primary_host)
-    clients["other_tenant_admin"] = replayed
-    tokens = {"other_tenant_admin": csrf_for(client_b)}
-
     ids = {
         "survey_id": made.id,
         "section_id": section_id,
@@ -188,93 +156,43 @@ def matrix(surveys_app, make_tenant) -> Matrix:  # noqa: F811 - the imported fix
         "option_id": made.o(0, "Vélo"),
         "draft_id": draft.id,
     }
-    urls, methods = {}, {}
-    with app.test_request_context("/", base_url=f"http://{tenant_a.primary_host}"):
-        for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith(("surveys.", "staff_surveys.")):
-                continue
-            if rule.endpoint == "surveys.static":
-                values = {"filename": "surveys.css"}
-            else:
-                values = {name: ids[name] for name in rule.arguments}
-            urls[rule.endpoint] = url_for(rule.endpoint, **values)
-            methods[rule.endpoint] = set(rule.methods)
-        login = url_for("accounts.login")
-    yield Matrix(app, tenant_a, urls, methods, ids, clients, tokens, login)
+    yield build_matrix(
+        app,
+        tenant_a,
+        tenant_b,
+        clients=clients,
+        ids=ids,
+        prefixes=("surveys.", "staff_surveys."),
+        home_on_b="/gestion/consultations/",
+        tables=FINGERPRINT_TABLES,
+        special={"surveys.static": {"filename": "surveys.css"}},
+        every_argument=True,
+    )
     patcher.undo()
 
 
 def test_every_survey_route_is_in_the_matrix(matrix):
-    get_routes = {e for e, m in matrix.methods.items() if "GET" in m}
-    post_routes = {e for e, m in matrix.methods.items() if "POST" in m}
-    assert get_routes == set(GET_ALLOWED), "list who may GET each new route in GET_ALLOWED"
-    assert post_routes == set(POST_ALLOWED), "list who may POST each new route in POST_ALLOWED"
-    staff_urls = [u for e, u in matrix.urls.items() if e.startswith("staff_surveys.")]
-    assert all(url.startswith("/gestion/consultations/") for url in staff_urls)
+    assert_every_route_covered(
+        matrix, GET_ALLOWED, POST_ALLOWED, "staff_surveys.", "/gestion/consultations/"
+    )
     assert matrix.urls["surveys.index"] == "/consultations"
     assert matrix.urls["staff_surveys.index"] == "/gestion/consultations/"
 
 
-def expected_get(column: str, endpoint: str) -> int:
-    if column in GET_ALLOWED[endpoint]:
-        return 200
-    if column in STRANGERS:
-        return 302
-    return 403
+def expected_survey_get(column: str, endpoint: str) -> int:
+    return expected_get(column, endpoint, GET_ALLOWED)
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_get_answers_exactly_as_expected(matrix, column):
-    client = matrix.clients[column]
-    wrong = []
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "GET" not in matrix.methods[endpoint]:
-            continue
-        response = client.get(url)
-        expected = expected_get(column, endpoint)
-        if response.status_code != expected:
-            wrong.append(f"{endpoint} {url}: {response.status_code}, expected {expected}")
-        elif expected == 302 and urlsplit(response.location).path != matrix.login_path:
-            wrong.append(f"{endpoint}: redirected to {response.location}, not the log-in page")
-        elif expected == 403 and "réservée" not in response.get_data(as_text=True):
-            wrong.append(f"{endpoint}: 403 without a French explanation")
-    assert not wrong, "\n".join(wrong)
-
-
-def expected_post_refusal(column: str) -> set[int]:
-    if column == "anonymous":
-        return {302}
-    if column == "other_tenant_admin":
-        return {400}  # A cannot read their cookie: the CSRF token matches nothing
-    return {403}
+    check_gets(matrix, column, expected_survey_get)
 
 
 @pytest.mark.parametrize("column", COLUMNS)
 def test_a_refused_post_is_refused_and_writes_nothing(matrix, column):
-    client = matrix.clients[column]
-    before = fingerprint(matrix.app, matrix.tenant)
-    wrong, tried = [], 0
-    for endpoint, url in sorted(matrix.urls.items()):
-        if "POST" not in matrix.methods[endpoint] or column in POST_ALLOWED[endpoint]:
-            continue
-        tried += 1
-        token = matrix.tokens.get(column) or csrf_for(client)
-        data = {
-            key.format(**matrix.ids): value.format(**matrix.ids)
-            for key, value in POST_DATA.get(endpoint, {}).items()
-        }
-        response = client.post(url, data={"csrf_token": token, **data})
-        expected = expected_post_refusal(column)
-        if response.status_code not in expected:
-            wrong.append(f"POST {endpoint}: {response.status_code}, expected {expected}")
-        elif response.status_code == 302 and (
-            urlsplit(response.location).path != matrix.login_path
-        ):
-            wrong.append(f"POST {endpoint}: redirected to {response.location}")
-    assert not wrong, "\n".join(wrong)
-    assert fingerprint(matrix.app, matrix.tenant) == before
-    if column not in ("admin", "moderator"):
-        assert tried > 0
+    check_refused_posts(
+        matrix, column, POST_ALLOWED, POST_DATA, may_post_everywhere={"admin", "moderator"}
+    )
 
 
 def test_the_refusals_are_not_a_csrf_accident(matrix):
