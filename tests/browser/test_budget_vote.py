@@ -52,8 +52,8 @@ def _count_ballots(app, ref, budget_id):
 def test_vote_with_running_total_and_over_budget_refusal(
     page, open_page, browser, live_server, live_tenant, follow, frozen_today
 ):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
     from tests.participation.budget_fixtures import make_budget
+    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)
@@ -161,8 +161,8 @@ def test_vote_with_running_total_and_over_budget_refusal(
 def test_results_and_staff_pages_are_accessible(
     page, live_server, live_tenant, follow, frozen_today
 ):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
     from tests.participation.budget_fixtures import make_budget
+    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)

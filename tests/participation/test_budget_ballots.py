@@ -14,16 +14,16 @@ import sqlalchemy as sa
 pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 
 from core.db import db  # noqa: E402
+from tests.participation.budget_fixtures import (  # noqa: E402
+    approve_voter,
+    count_rows,
+    make_budget,
+)
 from tests.participation.staff_fixtures import (  # noqa: E402
     client_on,
     create_person,
     csrf_for,
     forge_session,
-)
-from tests.participation.budget_fixtures import (  # noqa: E402
-    approve_voter,
-    count_rows,
-    make_budget,
 )
 
 pytest_plugins = [

@@ -12,6 +12,11 @@ import sqlalchemy as sa
 pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 
 from core.db import db  # noqa: E402
+from tests.participation.budget_fixtures import (  # noqa: E402
+    approve_voter,
+    count_rows,
+    make_budget,
+)
 from tests.participation.staff_fixtures import (  # noqa: E402
     audit_rows,
     client_on,
@@ -19,11 +24,6 @@ from tests.participation.staff_fixtures import (  # noqa: E402
     logged_in,
     post,
     text,
-)
-from tests.participation.budget_fixtures import (  # noqa: E402
-    approve_voter,
-    count_rows,
-    make_budget,
 )
 
 pytest_plugins = [
