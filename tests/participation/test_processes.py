@@ -856,7 +856,9 @@ def test_demo_seeder_is_idempotent(processes_app, make_tenant):
         tenant_id = db.session.scalar(
             sa.text("SELECT id FROM public.tenants WHERE slug = 'angers'")
         )
-    tenant = load_tenant_ref(tenant_id) if tenant_id else make_tenant(slug="angers")
+    with app.app_context():
+        tenant = load_tenant_ref(tenant_id) if tenant_id else None
+    tenant = tenant or make_tenant(slug="angers")
 
     def snapshot():
         with app.app_context(), tenant_context(tenant):
