@@ -630,6 +630,12 @@ def test_filters_sorts_and_pagination(papp, tenant, today):
 
     assert sorted(ids_in(client.get(f"{base}?theme={theme_id}"))) == sorted(themed)
     assert sorted(ids_in(client.get(f"{base}?neighbourhood={place_id}"))) == sorted(placed)
+    # The filter form shows the choice it applied (shared choice_filter macro).
+    chosen = client.get(f"{base}?theme={theme_id}&neighbourhood={place_id}").get_data(as_text=True)
+    assert f'<option value="{theme_id}" selected>' in chosen
+    assert f'<option value="{place_id}" selected>' in chosen
+    unfiltered = client.get(base).get_data(as_text=True)
+    assert f'<option value="{theme_id}" selected>' not in unfiltered
     assert sorted(ids_in(client.get(f"{base}?status=accepted"))) == sorted(placed)
     assert ids_in(client.get(f"{base}?sort=supports"))[:2] == [placed[1], placed[0]]
     page = page_text(client.get(f"{base}?sort=supports"))
