@@ -37,6 +37,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from core import pagecache
 from core.audit import record_action
 from core.db import db
 from participation.accounts.models import Neighbourhood, User
@@ -58,6 +59,10 @@ from participation.budgets.models import (
     Voter,
     VotingRule,
 )
+
+# Who voted and what is only shown after the vote (results) or to staff: a ballot does not
+# make the pages cached for visitors stale (results pages open on a date: PAGE_CACHE_TTL).
+pagecache.ignore_writes_to(Voter, Ballot, BallotChoice)
 
 PHASE_LABELS = {
     BudgetPhase.UPCOMING: _l("À venir"),
@@ -1024,6 +1029,105 @@ _CAST_SQL = sa.text(
     SELECT count(*) FROM registered
     """
 )
+
+
+#: The ballot endpoint's fast path: every rule of ``cast_ballot`` checked by the database in
+#: the same single statement that writes the register row, the ballot and its choices —
+#: budget published and in its vote today, voter approved, every chosen project feasible in
+#: this budget (and in the voter's quartier for a per-quartier vote), and the voting rule
+#: (approval: number of choices; knapsack: each pool's total within its envelope). Nothing
+#: to load first, nothing cached: one round trip. When any check fails, or the voter has
+#: voted already, nothing is written and the count is 0: the endpoint then takes the
+#: ordinary path (``cast_ballot``), which says why. ``check_selection`` and this statement
+#: must agree; tests/participation/test_budget_quick_ballot.py holds them to it.
+_QUICK_CAST_SQL = sa.text(
+    """
+    WITH open_budget AS (
+        SELECT id, envelope, split_by_neighbourhood, rule, min_choices, max_choices,
+               vote_per_neighbourhood
+        FROM budgets
+        WHERE id = :budget_id AND published_at IS NOT NULL
+          AND vote_starts_on <= :today AND vote_ends_on >= :today
+    ), voter AS (
+        -- OFFSET 0 keeps the status test outside the look-up, so that it goes through the
+        -- unique (budget_id, user_id) index: otherwise, with statistics taken before a
+        -- census import, the planner may walk the (budget_id, status) index over every
+        -- approved voter of the budget, on each ballot.
+        SELECT e.census_entry_id,
+               CASE WHEN b.vote_per_neighbourhood THEN e.neighbourhood_id END AS area_id
+        FROM open_budget AS b,
+             LATERAL (SELECT census_entry_id, neighbourhood_id, status
+                      FROM budget_eligibilities
+                      WHERE budget_id = b.id AND user_id = :user_id
+                      OFFSET 0) AS e
+        WHERE e.status = 'approved'
+    ), chosen AS (
+        SELECT p.id, p.neighbourhood_id,
+               coalesce(p.estimated_cost, p.proposed_cost, 0) AS cost,
+               CASE WHEN b.split_by_neighbourhood THEN p.neighbourhood_id END AS pool
+        FROM budget_projects AS p, open_budget AS b
+        WHERE p.budget_id = b.id AND p.status = 'feasible'
+          AND p.id = ANY(CAST(:project_ids AS integer[]))
+    ), valid AS (
+        SELECT 1
+        FROM open_budget AS b, voter AS v
+        WHERE (SELECT count(*) FROM chosen) = cardinality(CAST(:project_ids AS integer[]))
+          AND cardinality(CAST(:project_ids AS integer[])) > 0
+          AND (v.area_id IS NULL
+               OR NOT EXISTS (SELECT 1 FROM chosen AS c
+                              WHERE c.neighbourhood_id IS DISTINCT FROM v.area_id))
+          AND CASE WHEN b.rule = 'approval' THEN
+                  (SELECT count(*) FROM chosen) >= coalesce(b.min_choices, 1)
+                  AND (b.max_choices IS NULL OR (SELECT count(*) FROM chosen) <= b.max_choices)
+              ELSE NOT EXISTS (
+                  SELECT 1
+                  FROM (SELECT pool, sum(cost) AS total FROM chosen GROUP BY pool) AS t
+                  WHERE t.total > CASE
+                      WHEN b.split_by_neighbourhood THEN coalesce(
+                          (SELECT amount FROM budget_envelopes AS be
+                           WHERE be.budget_id = b.id AND be.neighbourhood_id = t.pool), 0)
+                      ELSE b.envelope END)
+              END
+    ), registered AS (
+        INSERT INTO budget_voters (budget_id, user_id, census_entry_id, channel)
+        SELECT :budget_id, :user_id, v.census_entry_id, 'online'
+        FROM voter AS v, valid
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), ballot AS (
+        INSERT INTO budget_ballots (id, budget_id, channel, neighbourhood_id, cast_hour)
+        SELECT :ballot_id, :budget_id, 'online', v.area_id, :cast_hour
+        FROM voter AS v
+        WHERE EXISTS (SELECT 1 FROM registered)
+        RETURNING id
+    ), choices AS (
+        INSERT INTO budget_ballot_choices (ballot_id, project_id)
+        SELECT ballot.id, chosen.id FROM ballot, chosen
+    )
+    SELECT count(*) FROM registered
+    """
+)
+
+
+def quick_cast(budget_id: int, user_id: int, selected_ids: Iterable[int], today: date) -> bool:
+    """Record the ballot in one statement when every rule holds (see ``_QUICK_CAST_SQL``);
+    False when nothing was written, for the caller to take the path that explains why."""
+    project_ids = sorted(set(selected_ids))
+    if not project_ids:
+        return False
+    return bool(
+        db.session.execute(
+            _QUICK_CAST_SQL,
+            {
+                "budget_id": budget_id,
+                "user_id": user_id,
+                "today": today,
+                "project_ids": project_ids,
+                "ballot_id": uuid.uuid4(),
+                "cast_hour": _hour(_now()),
+            },
+        ).scalar_one()
+    )
 
 
 def already_voted_message() -> str:

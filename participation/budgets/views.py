@@ -206,7 +206,7 @@ def project(project_id: int):
         results_public=results_public,
         retained=retained,
         following=services.is_following(project, _user()),
-        follow_form=ConfirmForm(),
+        follow_form=ConfirmForm() if current_user.is_authenticated else None,
     )
 
 
@@ -290,8 +290,14 @@ def eligibility(budget_id: int):
 @bp.route("/<int:budget_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(budget_id: int):
-    budget = _budget_or_404(budget_id)
     today = services.paris_today()
+    chosen = set(_selected_ids()) if request.method == "POST" else set()
+    if chosen and services.quick_cast(budget_id, current_user.id, chosen, today):
+        # The common case in one statement, every rule checked by it (CSRF was checked
+        # before the view). Anything else, refusals included, takes the path below.
+        db.session.commit()
+        return _ballot_recorded(budget_id)
+    budget = _budget_or_404(budget_id)
     user = _user()
     phase = budget.phase(today)
     # A POST needs no look-up here: the register insert itself refuses a second ballot.
@@ -309,10 +315,9 @@ def vote(budget_id: int):
         return render_template("budgets/pending.html", budget=budget)
     area_id = eligibility.neighbourhood_id if budget.vote_per_neighbourhood else None
     form = ConfirmForm()
-    selected: set[int] = set()
+    selected = chosen  # kept on the page when the ballot is refused
     error = None
     if request.method == "POST":
-        selected = set(_selected_ids())
         if form.validate_on_submit():
             try:
                 # Plain rows on this hot path: the ballot needs ids, costs and quartiers.
@@ -332,10 +337,7 @@ def vote(budget_id: int):
                 error = str(exc)
             else:
                 db.session.commit()
-                flash(_("Merci, votre vote est enregistré. Il est définitif."), "success")
-                # budget_id, not budget.id: reading the committed (expired) row again would
-                # cost a transaction and a query on the hot path.
-                return redirect(url_for("budgets.voted", budget_id=budget_id), code=303)
+                return _ballot_recorded(budget_id)
         else:
             error = _("Votre session a expiré : rechargez la page et votez à nouveau.")
     projects = services.ballot_projects(budget, area_id)
@@ -355,6 +357,11 @@ def vote(budget_id: int):
         ),
         status,
     )
+
+
+def _ballot_recorded(budget_id: int):
+    flash(_("Merci, votre vote est enregistré. Il est définitif."), "success")
+    return redirect(url_for("budgets.voted", budget_id=budget_id), code=303)
 
 
 def _already_voted(budget: Budget):
