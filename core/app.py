@@ -77,6 +77,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     health.init_app(app)
     cli.init_app(app)
     _register_feature_packages(app)
+    from core import pagecache
+
+    # Last: its lookup runs after every other before_request hook, its store first of the
+    # after_request hooks.
+    pagecache.init_app(app)
     return app
 
 

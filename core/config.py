@@ -43,7 +43,7 @@ def load_from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_size": _int("DATABASE_POOL_SIZE", 5),
             "max_overflow": _int("DATABASE_MAX_OVERFLOW", 5),
-            "pool_pre_ping": True,
+            "pool_pre_ping": _bool(os.environ.get("DATABASE_POOL_PRE_PING"), True),
         },
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "PLATFORM_DOMAIN": os.environ.get(
@@ -53,6 +53,10 @@ def load_from_environment() -> dict:
         # Number of trusted reverse proxies in front of the app. 0 means X-Forwarded-* headers
         # are ignored: a client could otherwise pick another tenant's host.
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # Pages kept for visitors without a session (core.pagecache).
+        "PAGE_CACHE": _bool(os.environ.get("PAGE_CACHE"), True),
+        "PAGE_CACHE_TTL": _int("PAGE_CACHE_TTL", 300),
+        "PAGE_CACHE_CHECK_INTERVAL": _float("PAGE_CACHE_CHECK_INTERVAL", 1.0),
         "TENANT_CACHE_TTL": _float("TENANT_CACHE_TTL", 30.0),
         "TENANT_CACHE_CHECK_INTERVAL": _float("TENANT_CACHE_CHECK_INTERVAL", 1.0),
         "TENANT_MIGRATION_LOCK_TIMEOUT": os.environ.get("TENANT_MIGRATION_LOCK_TIMEOUT", "5s"),

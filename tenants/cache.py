@@ -197,16 +197,34 @@ _DML = re.compile(
     r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:"?(\w+)"?\.)?"?(\w+)"?', re.IGNORECASE
 )
 _TENANT_SCHEMA = re.compile(r"^t_([0-9]+)$")
+_DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE"})
+
+
+def dml_target(statement: str) -> tuple[int | None, str] | None:
+    """``(tenant id or None, table)`` written by an INSERT, UPDATE or DELETE statement, None
+    for any other statement. The tenant id comes from a ``t_<id>`` schema qualifier, else
+    from the current tenant (unqualified names resolve to it); None for a shared table."""
+    if statement.lstrip()[:6].upper() not in _DML_WORDS:
+        return None
+    match = _DML.match(statement)
+    if match is None:
+        return None
+    schema = match.group(1) or ""
+    tenant_schema = _TENANT_SCHEMA.match(schema)
+    if tenant_schema:
+        return int(tenant_schema.group(1)), match.group(2).lower()
+    if schema and schema.lower() != "tenant":
+        return None, match.group(2).lower()  # public.* and other shared schemas
+    tenant = current_tenant()
+    return (tenant.id if tenant else None), match.group(2).lower()
 
 
 @event.listens_for(Engine, "after_cursor_execute")
 def _note_changes(conn, _cursor, statement: str, _params, _context, _executemany) -> None:
-    if statement.lstrip()[:6].upper() not in _DML_WORDS:
+    target = dml_target(statement)
+    if target is None:
         return
-    match = _DML.match(statement)
-    if match is None:
-        return
-    table = match.group(2).lower()
+    tenant_id, table = target
     if table in _watched_for_all:
         if has_app_context():
             from core.db import db
@@ -214,13 +232,9 @@ def _note_changes(conn, _cursor, statement: str, _params, _context, _executemany
             db.session.info[_PENDING_ALL] = True
         invalidate_all()
         return
-    if table not in _watched_tables:
+    if table not in _watched_tables or tenant_id is None:
         return
-    schema = _TENANT_SCHEMA.match(match.group(1) or "")
     tenant = current_tenant()
-    tenant_id = int(schema.group(1)) if schema else (tenant.id if tenant else None)
-    if tenant_id is None:
-        return
     # Drop the values now (this process and, through Redis, the others) and again when
     # the session commits; until then the session reads around the cache.
     if has_app_context() and tenant is not None and tenant.id == tenant_id:
@@ -228,9 +242,6 @@ def _note_changes(conn, _cursor, statement: str, _params, _context, _executemany
 
         db.session.info.setdefault(_PENDING, set()).add(tenant_id)
     invalidate(tenant_id)
-
-
-_DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE"})
 
 
 def _flush_pending(session: Session) -> None:

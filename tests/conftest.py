@@ -52,6 +52,19 @@ def redis_url():
     return url.replace("/13", f"/{13 + index % 3}") if url.endswith("/13") else url
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_stay_on_a_live_redis():
+    """Flask-Limiter keeps its storage in a module global, replaced by every app created (one
+    app per process in production). A test that builds an app on a dead Redis must keep the
+    limiter on the live one (``RATELIMIT_STORAGE_URI``), or the rate-limit tests that happen to
+    run after it in this worker fail: this names the test that moved it."""
+    yield
+    from core.security.limits import limiter
+
+    storage = getattr(limiter, "_storage", None)
+    assert storage is None or storage.check(), "this test left the rate limits on a dead Redis"
+
+
 def base_config(database_url: str, redis_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
@@ -62,6 +75,10 @@ def base_config(database_url: str, redis_url: str, **overrides) -> dict:
         "PLATFORM_DOMAIN": PLATFORM,
         "RQ_ASYNC": False,
         "TENANT_CACHE_CHECK_INTERVAL": 0.0,
+        # The page cache serves a page again for minutes whatever a test patches meanwhile (the
+        # clock, a view): off here, on in tests/participation/test_page_cache.py's own apps.
+        "PAGE_CACHE": False,
+        "PAGE_CACHE_CHECK_INTERVAL": 0.0,
         "TENANT_EXPORT_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "pnyx-test-exports"),
         **_smtp_settings,
     }

@@ -84,7 +84,7 @@ def show(meeting_id: int):
         registration=registration,
         position=services.waiting_position(registration) if registration else None,
         refusal=services.registration_refusal(meeting),
-        form=ConfirmForm(),
+        form=ConfirmForm() if user else None,  # no session for anonymous readers
         proposals=services.linked_proposals(meeting) if meeting.minutes_published_at else [],
         is_public=services.is_public(meeting),
         staff_view=is_staff_member(user)

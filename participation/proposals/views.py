@@ -213,8 +213,10 @@ def show(proposal_id: int):
         supported=supported,
         support_open=support_open,
         support_refusal=refusal,
-        support_form=SupportForm(),
-        confirm_form=ConfirmForm(),
+        # Forms only for a signed-in reader: a form's CSRF token would open a session (and
+        # set a cookie) for every anonymous one.
+        support_form=SupportForm() if user else None,
+        confirm_form=ConfirmForm() if user else None,
         can_edit=services.can_edit(proposal, user),
         edit_deadline=services.edit_deadline(proposal),
         can_withdraw=services.withdrawal_refusal(proposal, user) is None,

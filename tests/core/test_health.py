@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from core import create_app
+from core.security.limits import storage_uri
 from tests.conftest import PLATFORM, base_config
 from tests.helpers import host_client
 
 
-def test_healthz_names_redis_when_it_is_down(database_url):
-    app = create_app(base_config(database_url, "redis://127.0.0.1:1/0"))
+def test_healthz_names_redis_when_it_is_down(database_url, redis_url):
+    # The rate limiter keeps its storage in a module global (one app per process in
+    # production): it stays on the live Redis, or later tests of this worker lose their limits.
+    app = create_app(
+        base_config(
+            database_url, "redis://127.0.0.1:1/0", RATELIMIT_STORAGE_URI=storage_uri(redis_url)
+        )
+    )
     response = host_client(app, PLATFORM).get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "degraded", "database": "ok", "redis": "unavailable"}
