@@ -3,7 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python bench/load.py [--schemas 10,1000] [--duration 20] [--users 32]
-                                   [--workers 4] [--threads 4] [--keep]
+                                   [--workers N] [--threads N] [--no-signed-in] [--keep]
 
 What it does:
 
@@ -11,26 +11,42 @@ What it does:
    the end, also on error or Ctrl-C, unless --keep) and uses REDIS_URL (default database 12).
 2. Seeds three tenants (Mulhouse, Angers, Saillans) with bench/participation.py's seeding:
    1,000 proposals, 20,000 supports (through the real trigger), 5,000 comments each, plus
-   nine more published processes each (10 processes per tenant).
+   nine more published processes each (10 processes per tenant), and picks one usable
+   citizen account per tenant for the signed-in scenarios.
 3. For each schema count of --schemas (ascending, the same database growing), provisions
    empty tenants with the tenancy benchmark's helpers until the database holds that many
-   tenant schemas, then starts gunicorn the way production runs it (PNYX_ENV=production,
-   a real SECRET_KEY, gthread workers, real PostgreSQL and Redis, rate limits on) with this
-   file's app factory wrapper, which adds one bare route, ``/_bench/bare`` on the tenant
-   site (host resolution and the security headers, no SQL): the ceiling of the stack.
-4. Drives it with locust, headless, in a second process: --users concurrent users (no
-   think time: each sends its next request as soon as it has the answer), spread evenly
-   over the three seeded tenants, one scenario per endpoint for --duration seconds each:
-   tenant home, process page, proposal list, proposal page (random proposals), API
-   proposal list, the bare route.
-5. Prints per endpoint req/s, p50, p95, p99 (ms, locust's rounding), errors and the
-   throughput ratio to the bare route, the verdicts against the targets (every page at
-   least 40 % of the bare route's throughput, p95 at most 50 ms, zero errors) and, with
-   two schema counts, the change of each endpoint's throughput between them (target:
-   within 20 %).
+   tenant schemas, then starts gunicorn the way production runs it: ``gunicorn -c
+   gunicorn.conf.py`` (its workers and threads unless --workers/--threads say otherwise,
+   through PNYX_GUNICORN_WORKERS/THREADS), PNYX_ENV=production, a real SECRET_KEY, real
+   PostgreSQL and Redis, rate limits on, with this file's app factory wrapper, which adds
+   one bare route, ``/_bench/bare`` on the tenant site (host resolution and the security
+   headers, no SQL): the ceiling of the stack.
+4. Drives it with wrk (Debian's package, installed if missing; a C client, so that the
+   load generator leaves the CPU to the server): --users connections over two wrk
+   threads, no think time (each connection sends its next request as soon as it has the
+   answer), one scenario per endpoint for --duration seconds each, every request going to
+   the next of the three seeded tenants in turn: tenant home, process page, proposal
+   list, proposal page (random proposals of that tenant), API proposal list, the bare
+   route. A Lua script written to the temporary directory builds the requests, counts
+   the answers that are not 200 and prints one JSON line of figures.
+5. Then the same five pages as a signed-in citizen (--no-signed-in skips them): the
+   session cookie of a real citizen of each tenant, signed with the server's SECRET_KEY as
+   the app signs it. Cookie-bearing requests bypass any anonymous page cache; a first GET
+   checks that the page really is the signed-in one (the log-out form).
+6. Prints per endpoint req/s, p50, p95, p99 (ms), errors (socket errors and answers other
+   than 200) and the throughput ratio to the bare route, the verdicts against the targets
+   (every anonymous page at least 40 % of the bare route's throughput, p95 at most 50 ms,
+   zero errors) and, with two schema counts, the change of each endpoint's throughput
+   between them (target: within 20 %). The signed-in table is for information: the
+   targets are about anonymous visitors.
+
+wrk's percentiles include its correction for coordinated omission: after the run, each
+recorded latency longer than twice the mean interval between two requests of one
+connection adds synthetic samples, which lifts p95/p99 under queueing compared with
+clients that only record what they measured (locust did).
 
 The API's rate limit (300 requests per minute per client address in production) is raised
-for the bench: every locust user shares one address. The limiter still counts every
+for the bench: every wrk connection shares one address. The limiter still counts every
 request in Redis, as in production.
 
 This is a measuring script, not a test: nothing here is imported by the app, except the
@@ -44,10 +60,13 @@ This is a measuring script, not a test: nothing here is imported by the app, exc
 from __future__ import annotations
 
 import argparse
-import csv
+import hashlib
 import json
 import os
+import re
+import runpy
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,10 +75,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from collections import Counter
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -86,6 +107,13 @@ SCENARIOS = [
     ("api", "API /api/v1/proposals?process=<id>"),
     ("bare", f"bare route {BARE_PATH}"),
 ]
+#: The pages measured again as a signed-in citizen (the bare route has no session work).
+SIGNED_IN_SCENARIOS = [(key, label) for key, label in SCENARIOS if key != "bare"]
+GUNICORN_CONF = "gunicorn.conf.py"  # relative to the repository root
+WRK_THREADS = 2
+#: Only a signed-in user's page has it: the log-out form of the tenant header
+#: (templates/_nav_tenant.html, accounts.logout is POST /deconnexion).
+SIGNED_IN_MARKER = re.compile(r'<form method="post" action="[^"]*/deconnexion"')
 
 
 # -- the app gunicorn serves -------------------------------------------------------------
@@ -108,50 +136,147 @@ def bench_app() -> Flask:
     return app
 
 
-# -- locust (second process) -------------------------------------------------------------
-LOCUSTFILE = """
-import json, os, random
-from locust import HttpUser, constant, task
+# -- wrk (second process) ----------------------------------------------------------------
+def ensure_wrk() -> str:
+    """wrk's path; installs Debian's package when it is missing, as the Makefile's
+    browser-deps target installs chromium (root: apt-get; else sudo; else exit 2)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        prefix: list[str] = []
+    elif shutil.which("sudo"):
+        prefix = ["sudo"]
+    else:
+        print(
+            "bench/load.py: wrk is missing, and this user can neither install packages "
+            "(not root) nor use sudo.\n  Ask an administrator for: apt-get install wrk",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    print("  wrk is missing: installing Debian's package", flush=True)
+    install = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "wrk"]
+    try:
+        subprocess.run([*prefix, "apt-get", "update"], check=True)
+        subprocess.run([*prefix, *install], check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"bench/load.py: installing wrk failed ({error})", file=sys.stderr)
+        raise SystemExit(2) from error
+    found = shutil.which("wrk")
+    if not found:
+        print("bench/load.py: wrk is still missing after apt-get install", file=sys.stderr)
+        raise SystemExit(2)
+    return found
 
-TARGETS = json.loads(os.environ["PNYX_BENCH_TARGETS"])
-SCENARIO = os.environ["PNYX_BENCH_SCENARIO"]
-WAIT = float(os.environ.get("PNYX_BENCH_WAIT", "0"))
 
+# The targets are written into the script; each wrk thread runs its own copy (one Lua
+# state per thread), setup() and done() run in the main thread's. Arguments after `--`:
+# the scenario, then "signed" or "anonymous".
+WRK_SCRIPT = """
+local targets = __TARGETS__
+local wait_ms = __WAIT_MS__
+local threads = {}
+local count = 0
 
-def path_for(target):
-    if SCENARIO == "home":
-        return "/"
-    if SCENARIO == "process":
-        return "/demarches/%d" % target["process_id"]
-    if SCENARIO == "list":
-        return "/demarches/%d/propositions" % target["process_id"]
-    if SCENARIO == "proposal":
-        return "/propositions/%d" % random.choice(target["proposal_ids"])
-    if SCENARIO == "api":
-        return "/api/v1/proposals?process=%d" % target["process_id"]
-    if SCENARIO == "bare":
-        return "__BARE__"
-    raise ValueError(SCENARIO)
+function setup(thread)
+  count = count + 1
+  thread:set("id", count)
+  table.insert(threads, thread)
+end
 
+function init(args)
+  scenario = args[1]
+  signed = args[2] == "signed"
+  non200 = 0
+  -- Round-robin over the tenants; the threads start on different ones.
+  turn = id
+  math.randomseed(os.time() * 1000 + id)
+end
 
-class Visitor(HttpUser):
-    wait_time = constant(WAIT)
+local function path_for(target)
+  if scenario == "home" then
+    return "/"
+  elseif scenario == "process" then
+    return "/demarches/" .. target.process_id
+  elseif scenario == "list" then
+    return "/demarches/" .. target.process_id .. "/propositions"
+  elseif scenario == "proposal" then
+    local ids = target.proposal_ids
+    return "/propositions/" .. ids[math.random(#ids)]
+  elseif scenario == "api" then
+    return "/api/v1/proposals?process=" .. target.process_id
+  elseif scenario == "bare" then
+    return "__BARE__"
+  end
+  error("unknown scenario " .. tostring(scenario))
+end
 
-    def on_start(self):
-        # Users are spread evenly over the tenants, each keeps to one (as a browser would).
-        Visitor.count = getattr(Visitor, "count", -1) + 1
-        self.target = TARGETS[Visitor.count % len(TARGETS)]
+function request()
+  local target = targets[(turn % #targets) + 1]
+  turn = turn + 1
+  local headers = { ["Host"] = target.host, ["X-Forwarded-Proto"] = "https" }
+  if signed then
+    headers["Cookie"] = target.cookie
+  end
+  return wrk.format("GET", path_for(target), headers)
+end
 
-    @task
-    def visit(self):
-        headers = {"Host": self.target["host"], "X-Forwarded-Proto": "https"}
-        with self.client.get(
-            path_for(self.target), headers=headers, name=SCENARIO,
-            allow_redirects=False, catch_response=True,
-        ) as response:
-            if response.status_code != 200:
-                response.failure("HTTP %d" % response.status_code)
+function response(status, headers, body)
+  if status ~= 200 then
+    non200 = non200 + 1
+  end
+end
+
+if wait_ms > 0 then
+  function delay()
+    return wait_ms
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("non200")
+  end
+  local seconds = summary.duration / 1000000
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_s": %.3f, "rps": %.3f, '
+      .. '"p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, '
+      .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "non200": %d}\\n',
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000,
+    e.connect, e.read, e.write, e.timeout, bad))
+end
 """.replace("__BARE__", BARE_PATH)
+
+_LUA_SAFE = re.compile(r"[A-Za-z0-9._=:;/+-]*")
+
+
+def _lua_string(value: str) -> str:
+    if not _LUA_SAFE.fullmatch(value):
+        raise ValueError(f"unexpected characters for a Lua literal: {value!r}")
+    return f'"{value}"'
+
+
+def write_wrk_script(workdir: Path, targets: list[dict], wait: float) -> Path:
+    """The Lua script with the targets (host, process, proposal ids, cookie) inlined."""
+    items = []
+    for target in targets:
+        ids = ", ".join(str(i) for i in target["proposal_ids"])
+        items.append(
+            f"  {{ host = {_lua_string(target['host'])}, "
+            f"process_id = {int(target['process_id'])}, "
+            f"cookie = {_lua_string(target.get('cookie', ''))},\n"
+            f"    proposal_ids = {{ {ids} }} }}"
+        )
+    text = WRK_SCRIPT.replace("__TARGETS__", "{\n" + ",\n".join(items) + "\n}").replace(
+        "__WAIT_MS__", str(round(wait * 1000))
+    )
+    path = workdir / "load.lua"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -159,80 +284,72 @@ class Result:
     key: str
     label: str
     requests: int
-    failures: int
+    failures: int  # socket errors (connect, read, write, timeout) + answers other than 200
     rps: float
     p50: float
     p95: float
     p99: float
 
 
-def run_locust(
-    workdir: Path,
+def run_wrk(
+    wrk: str,
+    script: Path,
     port: int,
-    targets: list[dict],
     scenario: str,
     args: argparse.Namespace,
+    signed: bool = False,
     quiet: bool = False,
 ) -> Result:
-    locustfile = workdir / "locustfile.py"
-    if not locustfile.exists():
-        locustfile.write_text(LOCUSTFILE, encoding="utf-8")
-    prefix = workdir / f"locust-{scenario}-{int(time.time())}"
-    env = {
-        **os.environ,
-        "PNYX_BENCH_TARGETS": json.dumps(targets),
-        "PNYX_BENCH_SCENARIO": scenario,
-        "PNYX_BENCH_WAIT": str(args.wait),
-    }
+    threads = max(1, min(WRK_THREADS, args.users))
     command = [
-        str(Path(sys.executable).with_name("locust")),
-        "-f",
-        str(locustfile),
-        "--headless",
-        "--users",
+        wrk,
+        "-c",
         str(args.users),
-        "--spawn-rate",
-        str(args.users),
-        "--run-time",
+        "-t",
+        str(threads),
+        "-d",
         f"{args.duration}s",
-        "--host",
-        f"http://127.0.0.1:{port}",
-        "--csv",
-        str(prefix),
-        "--only-summary",
-        "--loglevel",
-        "ERROR",
-        "--stop-timeout",
-        "5",
+        "--timeout",
+        f"{args.timeout}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+        "--",
+        scenario,
+        "signed" if signed else "anonymous",
     ]
     completed = subprocess.run(
         command,
-        env=env,
-        cwd=workdir,
+        cwd=script.parent,
         check=False,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         timeout=args.duration + 120,
     )
     label = dict(SCENARIOS)[scenario]
-    try:
-        with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
-            row = next(r for r in csv.DictReader(fh) if r["Name"] == scenario)
-    except (OSError, StopIteration):
+    stdout = completed.stdout.decode(errors="replace")
+    figures = None
+    for line in stdout.splitlines():
+        if line.startswith('{"requests"'):
+            with suppress(ValueError):
+                figures = json.loads(line)
+    nan = float("nan")
+    if completed.returncode != 0 or figures is None:
         if not quiet:
-            print(f"  locust gave no figures for {scenario}:", flush=True)
-            print(completed.stderr.decode(errors="replace")[-2000:], flush=True)
-        nan = float("nan")
+            print(f"  wrk gave no figures for {scenario} (exit {completed.returncode}):")
+            print((stdout + completed.stderr.decode(errors="replace"))[-2000:], flush=True)
         return Result(scenario, label, 0, 0, 0.0, nan, nan, nan)
+    socket_errors = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
+    measured = figures["requests"] > 0
     return Result(
         key=scenario,
         label=label,
-        requests=int(row["Request Count"]),
-        failures=int(row["Failure Count"]),
-        rps=float(row["Requests/s"]),
-        p50=float(row["50%"] if row["50%"] != "N/A" else "nan"),
-        p95=float(row["95%"] if row["95%"] != "N/A" else "nan"),
-        p99=float(row["99%"] if row["99%"] != "N/A" else "nan"),
+        requests=figures["requests"],
+        failures=socket_errors + figures["non200"],
+        rps=figures["rps"],
+        p50=figures["p50_ms"] if measured else nan,
+        p95=figures["p95_ms"] if measured else nan,
+        p99=figures["p99_ms"] if measured else nan,
     )
 
 
@@ -243,14 +360,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The environment that overrides gunicorn.conf.py: only what the user asked for."""
+    overrides = {}
+    if args.workers is not None:
+        overrides["PNYX_GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads is not None:
+        overrides["PNYX_GUNICORN_THREADS"] = str(args.threads)
+    return overrides
+
+
+def gunicorn_settings(args: argparse.Namespace) -> dict:
+    """gunicorn.conf.py's values as the started gunicorn will read them."""
+    with mock.patch.dict(os.environ, gunicorn_overrides(args)):
+        return runpy.run_path(str(ROOT / GUNICORN_CONF))
+
+
 @contextmanager
-def gunicorn(database_url: str, redis_url: str, args: argparse.Namespace):
+def gunicorn(database_url: str, redis_url: str, secret_key: str, args: argparse.Namespace):
     port = free_port()
     env = {
         **os.environ,
+        **gunicorn_overrides(args),
         "PYTHONPATH": str(ROOT),
         "PNYX_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SECRET_KEY": secret_key,
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -259,20 +393,10 @@ def gunicorn(database_url: str, redis_url: str, args: argparse.Namespace):
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
+        "-c",
+        GUNICORN_CONF,
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(args.threads),
-        "--backlog",
-        "2048",
-        "--keep-alive",
-        "5",
-        "--log-level",
-        "warning",
         "bench.load:bench_app()",
     ]
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
@@ -304,9 +428,196 @@ def wait_until_ready(port: int, timeout: float = 90.0) -> None:
     raise RuntimeError("gunicorn did not answer in time")
 
 
+# -- signed-in citizens ------------------------------------------------------------------
+def client_identifier(app: Flask) -> str:
+    """Flask-Login's session-protection identifier of wrk's requests (127.0.0.1, no
+    User-Agent), as login_user() stores it in the session: without it, every answer would
+    mark the session non-fresh and send a new cookie, which no real browser session does."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        return _create_identifier()
+
+
+def session_cookie(
+    secret_key: str, tenant_id: int, user_id: int, session_version: int, identifier: str
+) -> str:
+    """A session cookie for ``user_id``, signed exactly as the app signs it (as
+    bench/ballots.py's credentials(): the tenant's salt, Flask's serializer and SHA-1)."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import URLSafeTimedSerializer
+
+    base = SecureCookieSessionInterface()
+    serializer = URLSafeTimedSerializer(
+        secret_key,
+        salt=f"pnyx-session:tenant:{tenant_id}",
+        serializer=base.serializer,
+        signer_kwargs={"key_derivation": base.key_derivation, "digest_method": hashlib.sha1},
+    )
+    session = {
+        "_user_id": f"t{tenant_id}:{user_id}:{session_version}",
+        "_fresh": True,
+        "_id": identifier,
+        # What Flask-WTF keeps in the session once a form was shown: the log-out form of
+        # every signed-in page needs it, so the session is not rewritten on each answer.
+        "csrf_token": secrets.token_hex(20),
+    }
+    return serializer.dumps(session)
+
+
+def add_cookies(app: Flask, targets: list[dict], secret_key: str) -> None:
+    cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
+    identifier = client_identifier(app)
+    for target in targets:
+        cookie = session_cookie(
+            secret_key,
+            target["tenant_id"],
+            target["citizen_id"],
+            target["citizen_version"],
+            identifier,
+        )
+        target["cookie"] = f"{cookie_name}={cookie}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (log-in, terms to accept) is an answer, not followed
+
+
+def fetch_home(port: int, target: dict, cookie: str | None) -> tuple[int, str, bool]:
+    """(status, HTML, whether the answer sets a cookie) of GET / sent as wrk sends it."""
+    headers = {"Host": target["host"], "X-Forwarded-Proto": "https"}
+    if cookie:
+        headers["Cookie"] = cookie
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    opener.addheaders = []  # no User-Agent, as wrk
+    try:
+        with opener.open(request, timeout=30) as response:
+            body = response.read().decode(errors="replace")
+            return response.status, body, "Set-Cookie" in response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace"), "Set-Cookie" in error.headers
+
+
+def anonymous_paths(target: dict) -> list[str]:
+    """Every URL the anonymous scenarios can request on ``target``."""
+    process = target["process_id"]
+    return [
+        "/",
+        f"/demarches/{process}",
+        f"/demarches/{process}/propositions",
+        f"/api/v1/proposals?process={process}",
+        *(f"/propositions/{pid}" for pid in target["proposal_ids"]),
+    ]
+
+
+def warm_page_cache(
+    port: int, targets: list[dict], connections: int = 8
+) -> tuple[int, Counter, float]:
+    """Request every page of the anonymous scenarios once, as a visitor without a session,
+    so that the measured runs see the cache as it is after some minutes of traffic (every
+    page visited once since the last change). Returns (pages, answers by (status, cache
+    header), seconds)."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(t["host"], path) for t in targets for path in anonymous_paths(t)]
+    shares = [jobs[i::connections] for i in range(connections)]
+
+    def visit(share):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        seen = Counter()
+        for host, path in share:
+            conn.request("GET", path, headers={"Host": host, "X-Forwarded-Proto": "https"})
+            response = conn.getresponse()
+            response.read()
+            seen[(response.status, response.getheader("X-Pnyx-Cache") or "-")] += 1
+        conn.close()
+        return seen
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        seen = sum(pool.map(visit, shares), Counter())
+    return len(jobs), seen, time.perf_counter() - started
+
+
+def settle(port: int, target: dict, timeout: float = 30.0) -> None:
+    """Wait until the server is idle again (a run's queued requests served): the bare
+    route answers in under 5 ms three times in a row."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    fast = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while fast < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        started = time.perf_counter()
+        conn.request("GET", BARE_PATH, headers={"Host": target["host"]})
+        conn.getresponse().read()
+        fast = fast + 1 if time.perf_counter() - started < 0.005 else 0
+    conn.close()
+
+
+def check_signed_in(port: int, targets: list[dict]) -> None:
+    """The cookie really signs a citizen in: the home page shows the log-out form, which
+    the anonymous home page does not."""
+    for target in targets:
+        status, html, _ = fetch_home(port, target, None)
+        if status != 200 or SIGNED_IN_MARKER.search(html):
+            raise RuntimeError(
+                f"{target['host']}: the anonymous home page answered {status}"
+                + (" with a log-out form" if SIGNED_IN_MARKER.search(html) else "")
+                + "; the signed-in check cannot tell the two apart"
+            )
+        status, html, rewritten = fetch_home(port, target, target["cookie"])
+        if status != 200 or not SIGNED_IN_MARKER.search(html):
+            raise RuntimeError(
+                f"{target['host']}: the session cookie of citizen {target['citizen_id']} "
+                f"does not sign in: GET / answered {status} without the log-out form "
+                "(wrong SECRET_KEY or salt, session_version, unusable account, or terms "
+                "not accepted?)"
+            )
+        if rewritten:
+            print(
+                f"  note: {target['host']} answers the signed-in page with a new session "
+                "cookie (the session is rewritten on every request)",
+                flush=True,
+            )
+
+
 # -- seeding -----------------------------------------------------------------------------
+def pick_citizen(limit: int = 50) -> tuple[int, int]:
+    """(id, session_version) of a usable citizen account of the current tenant: active,
+    neither deleted nor blocked, not staff, the current terms and charter accepted (else
+    every page would redirect to the acceptance page)."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from participation.accounts.models import User
+    from participation.accounts.services import pending_legal_documents
+
+    candidates = db.session.scalars(
+        sa.select(User)
+        .where(
+            User.is_active_account.is_(True),
+            User.deleted_at.is_(None),
+            User.blocked_at.is_(None),
+            User.staff_role.is_(None),
+            User.email.is_not(None),
+        )
+        .order_by(User.id)
+        .limit(limit)
+    )
+    for user in candidates:
+        if user.is_active and not pending_legal_documents(user):
+            return user.id, user.session_version
+    raise RuntimeError("no usable citizen account (terms accepted) among the seeded users")
+
+
 def seed_tenants(app: Flask) -> list[dict]:
-    """The three seeded tenants; returns locust's targets (host, process, proposal ids)."""
+    """The three seeded tenants; returns wrk's targets (host, process, proposal ids, and
+    the tenant and citizen the signed-in cookie is made for)."""
     import sqlalchemy as sa
 
     import bench.participation as participation_bench
@@ -354,11 +665,15 @@ def seed_tenants(app: Flask) -> list[dict]:
                     .order_by(Proposal.id)
                 )
             )
+            citizen_id, citizen_version = pick_citizen()
         targets.append(
             {
                 "host": seeded.tenant_host,
+                "tenant_id": seeded.tenant_id,
                 "process_id": seeded.process_id,
                 "proposal_ids": proposal_ids,
+                "citizen_id": citizen_id,
+                "citizen_version": citizen_version,
             }
         )
     return targets
@@ -403,29 +718,31 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def print_table(schemas: int, results: list[Result]) -> None:
-    bare = next(r for r in results if r.key == "bare")
-    print(f"\n  {schemas} tenant schemas")
+def _bare_rps(results: list[Result]) -> float:
+    return next((r.rps for r in results if r.key == "bare"), 0.0)
+
+
+def print_table(title: str, results: list[Result], bare_rps: float) -> None:
+    print(f"\n  {title}")
     print(
         f"  {'endpoint':<45} {'req/s':>8} {'p50':>6} {'p95':>6} {'p99':>6} "
         f"{'errors':>7} {'/bare':>6}"
     )
     for r in results:
-        ratio = r.rps / bare.rps if bare.rps else float("nan")
+        ratio = r.rps / bare_rps if bare_rps else float("nan")
         print(
             f"  {r.label:<45} {r.rps:>8.1f} {r.p50:>6.0f} {r.p95:>6.0f} {r.p99:>6.0f} "
             f"{r.failures:>7} {ratio:>6.2f}"
         )
 
 
-def markdown_table(schemas: int, results: list[Result]) -> str:
-    bare = next(r for r in results if r.key == "bare")
+def markdown_table(title: str, results: list[Result], bare_rps: float) -> str:
     lines = [
-        f"| {schemas} schemas | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare |",
+        f"| {title} | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to bare |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        ratio = r.rps / bare.rps if bare.rps else float("nan")
+        ratio = r.rps / bare_rps if bare_rps else float("nan")
         lines.append(
             f"| {r.label} | {r.rps:.1f} | {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} "
             f"| {r.failures} | {ratio:.2f} |"
@@ -433,16 +750,17 @@ def markdown_table(schemas: int, results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def verdicts(by_schemas: dict[int, list[Result]]) -> bool:
-    heading("Verdicts")
+def verdicts(by_schemas: dict[int, list[Result]], signed: dict[int, list[Result]]) -> bool:
+    """The targets, on the anonymous scenarios; the signed-in ones are for information."""
+    heading("Verdicts (anonymous visitors)")
     ok = True
     for schemas, results in by_schemas.items():
-        bare = next(r for r in results if r.key == "bare")
+        bare_rps = _bare_rps(results)
         for r in results:
             if r.key == "bare":
                 checks = [("errors", r.failures == 0, f"{r.failures}")]
             else:
-                ratio = r.rps / bare.rps if bare.rps else 0.0
+                ratio = r.rps / bare_rps if bare_rps else 0.0
                 checks = [
                     ("≥ 40 % of bare", ratio >= TARGET_RATIO, f"{ratio:.0%}"),
                     ("p95 ≤ 50 ms", r.p95 <= TARGET_P95_MS, f"{r.p95:.0f} ms"),
@@ -463,6 +781,16 @@ def verdicts(by_schemas: dict[int, list[Result]]) -> bool:
                 f"  [{'PASS' if passed else 'FAIL'}] {a.label}: req/s {a.rps:.1f} with "
                 f"{counts[0]} schemas, {b.rps:.1f} with {counts[-1]} ({drift:+.0%}, within 20 %)"
             )
+    counts = sorted(signed)
+    if len(counts) >= 2:
+        print("  signed-in citizen, for information:")
+        low, high = signed[counts[0]], signed[counts[-1]]
+        for a, b in zip(low, high, strict=True):
+            drift = (b.rps - a.rps) / a.rps if a.rps else float("nan")
+            print(
+                f"  [info] {a.label}: req/s {a.rps:.1f} with {counts[0]} schemas, "
+                f"{b.rps:.1f} with {counts[-1]} ({drift:+.0%})"
+            )
     return ok
 
 
@@ -474,13 +802,57 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tenant schema counts to measure at, comma-separated (default 10,1000)",
     )
     parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
-    parser.add_argument("--users", type=int, default=32, help="concurrent locust users")
-    parser.add_argument("--wait", type=float, default=0.0, help="think time per user (s)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per stage")
+    parser.add_argument(
+        "--users", type=int, default=32, help="concurrent connections (wrk -c, default 32)"
+    )
+    parser.add_argument("--wait", type=float, default=0.0, help="think time per request (s)")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=10,
+        help="seconds after which wrk counts a request as a timeout error (default 10)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per gunicorn worker (default: gunicorn.conf.py's)",
+    )
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per scenario")
+    parser.add_argument(
+        "--no-signed-in",
+        dest="signed_in",
+        action="store_false",
+        help="skip the signed-in citizen scenarios",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     return parser.parse_args(argv)
+
+
+def measure(
+    wrk: str,
+    script: Path,
+    port: int,
+    targets: list[dict],
+    scenarios: list,
+    args: argparse.Namespace,
+    signed: bool,
+) -> list[Result]:
+    results = []
+    for key, label in scenarios:
+        settle(port, targets[0])
+        before = load_average()
+        result = run_wrk(wrk, script, port, key, args, signed=signed)
+        results.append(result)
+        print(
+            f"  {label:<45} {result.rps:>7.1f} req/s  p95 {result.p95:>5.0f} ms  "
+            f"errors {result.failures}  (load avg before: {before})",
+            flush=True,
+        )
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -488,12 +860,18 @@ def main(argv: list[str] | None = None) -> int:
     counts = sorted({int(x) for x in args.schemas.split(",") if x.strip()})
     if not counts or counts[0] < len(SEEDED):
         raise SystemExit(f"--schemas: at least {len(SEEDED)} (the seeded tenants)")
+    if args.users < 1 or args.duration < 1:
+        raise SystemExit("--users and --duration: at least 1")
+    wrk = ensure_wrk()
+    settings = gunicorn_settings(args)
     from bench.participation import build_app
     from tenants.migrate import upgrade_public
 
     server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    secret_key = secrets.token_urlsafe(48)  # the server's, so that cookies can be signed
     by_schemas: dict[int, list[Result]] = {}
+    signed_by_schemas: dict[int, list[Result]] = {}
     with (
         scratch_database(server_url, args.keep) as database_url,
         tempfile.TemporaryDirectory(prefix="pnyx-load-") as workdir,
@@ -507,41 +885,74 @@ def main(argv: list[str] | None = None) -> int:
         heading("Machine")
         for key, value in info.items():
             print(f"  {key:<12} {value}")
+        origin = "--workers/--threads" if gunicorn_overrides(args) else GUNICORN_CONF
         print(
-            f"  gunicorn     {args.workers} gthread workers × {args.threads} threads; "
-            f"locust {args.users} users, {args.duration} s per scenario, think time {args.wait} s"
+            f"  gunicorn     {settings['workers']} {settings['worker_class']} workers × "
+            f"{settings['threads']} threads ({origin}); -c {GUNICORN_CONF}"
+        )
+        wrk_version = subprocess.run(
+            [wrk, "-v"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()
+        print(
+            f"  wrk          {wrk_version[0].split(' Copyright')[0] if wrk_version else wrk}: "
+            f"{args.users} connections, "
+            f"{min(WRK_THREADS, args.users)} threads, {args.duration} s per scenario, "
+            f"think time {args.wait} s, timeout {args.timeout} s"
         )
         started = time.perf_counter()
         targets = seed_tenants(app)
         print(f"  three tenants seeded in {time.perf_counter() - started:.0f} s")
+        add_cookies(app, targets, secret_key)
+        script = write_wrk_script(Path(workdir), targets, args.wait)
         for schemas in counts:
             heading(f"{schemas} tenant schemas")
             seconds = grow_to(app, schemas)
             if seconds:
                 print(f"  provisioned up to {schemas} schemas in {seconds:.0f} s")
-            with gunicorn(database_url, redis_url, args) as port:
+            with gunicorn(database_url, redis_url, secret_key, args) as port:
+                if args.signed_in:
+                    check_signed_in(port, targets)
                 if args.warmup:
                     warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
                     for key, _label in SCENARIOS:
-                        run_locust(Path(workdir), port, targets, key, warm, quiet=True)
-                results = []
-                for key, label in SCENARIOS:
-                    before = load_average()
-                    result = run_locust(Path(workdir), port, targets, key, args)
-                    results.append(result)
-                    print(
-                        f"  {label:<45} {result.rps:>7.1f} req/s  p95 {result.p95:>5.0f} ms  "
-                        f"errors {result.failures}  (load avg before: {before})",
-                        flush=True,
+                        run_wrk(wrk, script, port, key, warm, quiet=True)
+                    if args.signed_in:
+                        for key, _label in SIGNED_IN_SCENARIOS:
+                            run_wrk(wrk, script, port, key, warm, signed=True, quiet=True)
+                pages, seen, seconds = warm_page_cache(port, targets)
+                answers = ", ".join(f"{n} {code} {hit}" for (code, hit), n in sorted(seen.items()))
+                print(f"  page cache warmed: {pages} pages visited once in {seconds:.0f} s")
+                print(f"  answers (status, X-Pnyx-Cache): {answers}")
+                print("  anonymous visitors")
+                results = measure(wrk, script, port, targets, SCENARIOS, args, signed=False)
+                signed = []
+                if args.signed_in:
+                    print("  signed-in citizen")
+                    signed = measure(
+                        wrk, script, port, targets, SIGNED_IN_SCENARIOS, args, signed=True
                     )
             by_schemas[schemas] = results
-            print_table(schemas, results)
+            bare_rps = _bare_rps(results)
+            print_table(f"{schemas} tenant schemas, anonymous", results, bare_rps)
+            if signed:
+                signed_by_schemas[schemas] = signed
+                print_table(f"{schemas} tenant schemas, signed-in citizen", signed, bare_rps)
         heading("Tables (markdown)")
         print(f"load avg at the end: {load_average()}")
         for schemas, results in by_schemas.items():
+            bare_rps = _bare_rps(results)
             print()
-            print(markdown_table(schemas, results))
-        ok = verdicts(by_schemas)
+            print(markdown_table(f"{schemas} schemas", results, bare_rps))
+            if schemas in signed_by_schemas:
+                print()
+                print(
+                    markdown_table(
+                        f"{schemas} schemas, signed-in citizen",
+                        signed_by_schemas[schemas],
+                        bare_rps,
+                    )
+                )
+        ok = verdicts(by_schemas, signed_by_schemas)
     return 0 if ok else 1
 
 

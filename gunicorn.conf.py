@@ -1,0 +1,39 @@
+"""Production gunicorn settings: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+The benchmarks start gunicorn with this file too, so that what they measure is what
+production runs. Every value can be changed from the environment (PNYX_GUNICORN_*).
+
+Threaded workers (gthread): a request waiting on PostgreSQL or Redis does not hold a whole
+process, and keep-alive connections are served without tying a worker up. One process per
+core plus one, a few threads each: measured on the 2-core reference machine
+(bench/ballots.py, bench/load.py); more threads only add GIL contention.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("PNYX_GUNICORN_BIND", "127.0.0.1:8000")
+workers = _int("PNYX_GUNICORN_WORKERS", multiprocessing.cpu_count() + 1)
+worker_class = os.environ.get("PNYX_GUNICORN_WORKER_CLASS", "gthread")
+threads = _int("PNYX_GUNICORN_THREADS", 4)
+backlog = _int("PNYX_GUNICORN_BACKLOG", 2048)
+keepalive = _int("PNYX_GUNICORN_KEEPALIVE", 5)
+timeout = _int("PNYX_GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("PNYX_GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Worker recycling is off (0): a recycled worker drops its idle keep-alive connections, which
+# clients see as errors, and no leak calls for it. Set it to bound one if ever needed.
+max_requests = _int("PNYX_GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _int("PNYX_GUNICORN_MAX_REQUESTS_JITTER", 0)
+loglevel = os.environ.get("PNYX_GUNICORN_LOGLEVEL", "warning")
+accesslog = os.environ.get("PNYX_GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+# The reverse proxy in front terminates TLS; ProxyFix (TRUSTED_PROXY_COUNT) reads its headers.
+forwarded_allow_ips = os.environ.get("PNYX_GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
