@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
 
 
 bind = os.environ.get("PNYX_GUNICORN_BIND", "127.0.0.1:8000")
@@ -37,3 +43,11 @@ accesslog = os.environ.get("PNYX_GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 # The reverse proxy in front terminates TLS; ProxyFix (TRUSTED_PROXY_COUNT) reads its headers.
 forwarded_allow_ips = os.environ.get("PNYX_GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# How long a thread may hold the GIL before another thread of the worker gets it (Python's
+# default: 5 ms). The accept/keep-alive loop of a gthread worker is one of those threads.
+_SWITCH_INTERVAL_MS = _float("PNYX_GUNICORN_SWITCH_INTERVAL_MS", 5.0)
+
+
+def post_fork(server, worker):
+    sys.setswitchinterval(_SWITCH_INTERVAL_MS / 1000)

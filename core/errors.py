@@ -36,6 +36,16 @@ def render_error(code: int, description: str | None = None, title: str | None = 
         return message, code, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def _seconds_until_retry(exc: HTTPException) -> int:
+    """The window of the rate limit that was hit (Flask-Limiter's RateLimitExceeded carries
+    it): the longest a client may have to wait."""
+    limit = getattr(exc, "limit", None)
+    try:
+        return int(limit.limit.get_expiry())
+    except AttributeError:
+        return 60
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -45,6 +55,9 @@ def init_app(app: Flask) -> None:
         if exc.code == 503:
             body, code = response
             return body, code, {"Retry-After": "30"}
+        if exc.code == 429:
+            body, code = response
+            return body, code, {"Retry-After": str(_seconds_until_retry(exc))}
         return response
 
     @app.errorhandler(Exception)

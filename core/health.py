@@ -22,7 +22,11 @@ def healthz():
     except Exception:  # noqa: BLE001
         checks["redis"] = "unavailable"
     ok = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if ok else "degraded", **checks}), 200 if ok else 503
+    response = jsonify({"status": "ok" if ok else "degraded", **checks})
+    response.status_code = 200 if ok else 503
+    # Live every time: neither a proxy nor the page cache (core.pagecache) may answer for it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask) -> None:

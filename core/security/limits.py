@@ -24,7 +24,10 @@ def storage_uri(redis_url: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # No X-RateLimit-* headers: Flask-Limiter reads them back from Redis with two more round
+    # trips per limited request (the public API doubled its cost). A refusal still says when
+    # to come back: Retry-After is set on every 429 (core.errors).
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down must not stop log-ins
     limiter.init_app(app)
 

@@ -191,6 +191,7 @@ def test_rate_limited_per_client_address(app, api, monkeypatch):
     response = api.get("/api/v1/debates")
     assert response.json["error"]["status"] == 429
     assert "patienter" in response.json["error"]["message"]
+    assert response.headers["Retry-After"] == "60"  # the window of "3 per minute"
     api.environ_base["REMOTE_ADDR"] = "10.255.255.254"
     assert api.get("/api/v1/debates").status_code == 200
 

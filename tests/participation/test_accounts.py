@@ -453,6 +453,7 @@ def test_rate_limits_answer_429_in_french(app, tenant_a, path, data, allowed):
     response = client.post(path, data={"csrf_token": token, **data})
     assert response.status_code == 429
     assert TOO_MANY in response.text
+    assert response.headers["Retry-After"] == "60"  # the per-minute window that was hit
     # Another address is not affected.
     other = make_client(app, tenant_a)
     assert (

@@ -223,6 +223,14 @@ def test_without_redis_pages_are_rendered_as_usual(
     assert HIT not in page.headers
 
 
+def test_the_health_check_is_never_answered_from_the_cache(cached_app, tenant):
+    """A cached ``ok`` would hide a database that went down since."""
+    for _ in range(2):
+        answer = _get(cached_app, tenant, "/healthz")
+        assert answer.status_code == 200 and answer.headers.get(HIT) != "hit"
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
 def test_no_page_outlives_the_day_it_was_rendered_on():
     from datetime import datetime
 
