@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import charts, i18n, markdown
 from core import config as config_module
-from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER
+from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER, ping_connections_idle_for
 from core.extensions import csrf, db
 from core.routing import PnyxFlask
 from core.security import auth, headers, limits
@@ -54,6 +54,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     db.init_app(app)
+    with app.app_context():
+        ping_connections_idle_for(db.engine, app.config["DATABASE_POOL_PING_IDLE_SECONDS"])
     i18n.init_app(app)
     import tenants
 

@@ -43,8 +43,9 @@ def load_from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_size": _int("DATABASE_POOL_SIZE", 5),
             "max_overflow": _int("DATABASE_MAX_OVERFLOW", 5),
-            "pool_pre_ping": _bool(os.environ.get("DATABASE_POOL_PRE_PING"), True),
         },
+        # Seconds a pooled connection may sit unused before it is tested again (core.db).
+        "DATABASE_POOL_PING_IDLE_SECONDS": _float("DATABASE_POOL_PING_IDLE_SECONDS", 10.0),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "PLATFORM_DOMAIN": os.environ.get(
             "PLATFORM_DOMAIN", "" if production else "pnyx.localhost:5000"

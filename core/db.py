@@ -8,6 +8,7 @@ engine proxy whose ``schema_translate_map`` turns it into the current tenant's s
 from __future__ import annotations
 
 import re
+import time
 import weakref
 from datetime import datetime
 
@@ -169,3 +170,33 @@ def _set_local_search_path(session, transaction, connection) -> None:
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": TenantSession})
+
+
+# -- pooled connections -------------------------------------------------------------------
+_clock = time.monotonic  # tests move it
+
+
+def ping_connections_idle_for(engine: sa.Engine, seconds: float) -> None:
+    """Test a pooled connection before lending it only when it has sat unused for more than
+    ``seconds`` (0: before every use, SQLAlchemy's ``pool_pre_ping``).
+
+    Connections die while idle: a PostgreSQL restart, a failover, a firewall dropping quiet
+    sockets. One in steady use was working a moment ago, and pinging it costs every request
+    a round trip to the database (a tenth of a ballot's cost). Should it fail anyway, the
+    error invalidates the whole pool (SQLAlchemy's disconnect handling), so that failure
+    is seen once per worker at most."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_return(dbapi_connection, record) -> None:
+        record.info["pnyx_idle_since"] = _clock()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        since = record.info.get("pnyx_idle_since")
+        if since is None or _clock() - since <= seconds:
+            return  # brand new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and lends another (a new one if need be).
+            raise sa.exc.DisconnectionError() from exc

@@ -112,7 +112,7 @@ def uploads_dir(proposals_app, tmp_path):
 
 @pytest.fixture
 def site(proposals_app, tenant):
-    category = make_category(proposals_app, tenant, "Nid-de-poule " + uuid.uuid4().hex[:4])
+    category = make_category(proposals_app, tenant, "Nid-de-poule " + uuid.uuid4().hex[:8])
     return proposals_app, tenant, category
 
 
@@ -483,7 +483,7 @@ def test_the_public_list_shows_points_names_and_hides_moderated_reports(site):
 
 def test_public_filters_and_escaping(site):
     app, tenant, category = site
-    other_category = make_category(app, tenant, "Tags " + uuid.uuid4().hex[:4])
+    other_category = make_category(app, tenant, "Tags " + uuid.uuid4().hex[:8])
     person = citizen(app, tenant)
     script_id = _report(
         app,
@@ -546,7 +546,7 @@ def test_an_admin_manages_the_categories_and_it_is_audited(site):
     app, tenant, _category = site
     admin, admin_person = staff(app, tenant, "admin")
     voirie = service_id(app, tenant, VOIRIE)
-    name = f"Mobilier urbain {uuid.uuid4().hex[:4]}"
+    name = f"Mobilier urbain {uuid.uuid4().hex[:8]}"
     response = admin.post(
         "/gestion/signalements/categories/nouvelle",
         data={
