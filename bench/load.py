@@ -188,6 +188,7 @@ function init(args)
   scenario = args[1]
   signed = args[2] == "signed"
   non200 = 0
+  misses = 0
   -- Round-robin over the tenants; the threads start on different ones.
   turn = id
   math.randomseed(os.time() * 1000 + id)
@@ -225,6 +226,9 @@ function response(status, headers, body)
   if status ~= 200 then
     non200 = non200 + 1
   end
+  if headers["X-Pnyx-Cache"] == "miss" then
+    misses = misses + 1
+  end
 end
 
 if wait_ms > 0 then
@@ -234,20 +238,22 @@ if wait_ms > 0 then
 end
 
 function done(summary, latency, requests)
-  local bad = 0
+  local bad, rendered = 0, 0
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("non200")
+    rendered = rendered + thread:get("misses")
   end
   local seconds = summary.duration / 1000000
   local e = summary.errors
   io.write(string.format(
     '{"requests": %d, "duration_s": %.3f, "rps": %.3f, '
       .. '"p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, '
-      .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "non200": %d}\\n',
+      .. '"connect": %d, "read": %d, "write": %d, "timeout": %d, "non200": %d, '
+      .. '"misses": %d}\\n',
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     latency:percentile(99) / 1000,
-    e.connect, e.read, e.write, e.timeout, bad))
+    e.connect, e.read, e.write, e.timeout, bad, rendered))
 end
 """.replace("__BARE__", BARE_PATH)
 
@@ -289,6 +295,7 @@ class Result:
     p50: float
     p95: float
     p99: float
+    rendered: int = 0  # answers the page cache did not have (X-Pnyx-Cache: miss)
 
 
 def run_wrk(
@@ -350,6 +357,7 @@ def run_wrk(
         p50=figures["p50_ms"] if measured else nan,
         p95=figures["p95_ms"] if measured else nan,
         p99=figures["p99_ms"] if measured else nan,
+        rendered=figures.get("misses", 0),
     )
 
 
@@ -679,6 +687,37 @@ def seed_tenants(app: Flask) -> list[dict]:
     return targets
 
 
+def quiesce_database(app: Flask, timeout: float = 180.0) -> float:
+    """Bring the database to a steady state before measuring: a checkpoint, then wait until
+    no autovacuum worker runs (the seeding's and provisioning's bulk writes set them off,
+    and a vacuum during a scenario takes CPU from the server being measured). Returns the
+    seconds waited."""
+    import sqlalchemy as sa
+
+    from core.db import db
+
+    started = time.perf_counter()
+    with app.app_context(), db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("CHECKPOINT")
+        quiet_since = None
+        while time.perf_counter() - started < timeout:
+            running = conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                )
+            )
+            now = time.perf_counter()
+            if running:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= 3.0:
+                break
+            time.sleep(0.5)
+    return time.perf_counter() - started
+
+
 def grow_to(app: Flask, schemas: int) -> float:
     """Provision empty tenants until ``schemas`` tenant schemas exist; returns seconds."""
     from core.db import db
@@ -726,13 +765,13 @@ def print_table(title: str, results: list[Result], bare_rps: float) -> None:
     print(f"\n  {title}")
     print(
         f"  {'endpoint':<45} {'req/s':>8} {'p50':>6} {'p95':>6} {'p99':>6} "
-        f"{'errors':>7} {'/bare':>6}"
+        f"{'errors':>7} {'/bare':>6} {'rendered':>9}"
     )
     for r in results:
         ratio = r.rps / bare_rps if bare_rps else float("nan")
         print(
             f"  {r.label:<45} {r.rps:>8.1f} {r.p50:>6.0f} {r.p95:>6.0f} {r.p99:>6.0f} "
-            f"{r.failures:>7} {ratio:>6.2f}"
+            f"{r.failures:>7} {ratio:>6.2f} {r.rendered:>9}"
         )
 
 
@@ -849,7 +888,7 @@ def measure(
         results.append(result)
         print(
             f"  {label:<45} {result.rps:>7.1f} req/s  p95 {result.p95:>5.0f} ms  "
-            f"errors {result.failures}  (load avg before: {before})",
+            f"errors {result.failures}  rendered {result.rendered}  (load avg before: {before})",
             flush=True,
         )
     return results
@@ -909,6 +948,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds = grow_to(app, schemas)
             if seconds:
                 print(f"  provisioned up to {schemas} schemas in {seconds:.0f} s")
+            waited = quiesce_database(app)
+            print(f"  checkpoint, then no autovacuum running: waited {waited:.0f} s")
             with gunicorn(database_url, redis_url, secret_key, args) as port:
                 if args.signed_in:
                     check_signed_in(port, targets)
