@@ -5,8 +5,9 @@ production runs. Every value can be changed from the environment (PNYX_GUNICORN_
 
 Threaded workers (gthread): a request waiting on PostgreSQL or Redis does not hold a whole
 process, and keep-alive connections are served without tying a worker up. One process per
-core plus one, a few threads each: measured on the 2-core reference machine
-(bench/ballots.py, bench/load.py); more threads only add GIL contention.
+core, a few threads each: with more processes than cores the kernel time-slices them and a
+request waits out another process's slice (bench/load.py on the 2-core reference machine:
+p95 29-42 ms with 2 workers against 36-66 ms with 3); more threads only add GIL contention.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _float(name: str, default: float) -> float:
 
 
 bind = os.environ.get("PNYX_GUNICORN_BIND", "127.0.0.1:8000")
-workers = _int("PNYX_GUNICORN_WORKERS", multiprocessing.cpu_count() + 1)
+workers = _int("PNYX_GUNICORN_WORKERS", multiprocessing.cpu_count())
 worker_class = os.environ.get("PNYX_GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("PNYX_GUNICORN_THREADS", 4)
 backlog = _int("PNYX_GUNICORN_BACKLOG", 2048)
