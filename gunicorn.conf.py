@@ -48,8 +48,8 @@ forwarded_allow_ips = os.environ.get("PNYX_GUNICORN_FORWARDED_ALLOW_IPS", "127.0
 # How long a thread may hold the GIL before another thread of the worker must get it. A
 # gthread worker hands every request over twice between its main thread (accept, keep-alive
 # poller) and a pool thread; with Python's default 5 ms, each hand-off could wait that long
-# behind a busy thread. 1 ms: bench/load.py's bare route went from p95 54 ms to 24-44 ms,
-# throughput up a quarter, on the 2-core reference machine.
+# behind a busy thread. 1 ms: bench/load.py's bare route went from p95 54 ms to 24-43 ms,
+# and from 1,526 to 1,785-2,022 req/s, on the 2-core reference machine.
 _SWITCH_INTERVAL_MS = _float("PNYX_GUNICORN_SWITCH_INTERVAL_MS", 1.0)
 
 
