@@ -27,7 +27,6 @@ page and nothing changes. This is a measuring script, not a test.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import multiprocessing
 import os
@@ -50,12 +49,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa
-from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 from bench.tenancy import heading, scratch_database
 from core.app import create_app
 from core.db import db
+from core.security.sessions import session_serializer, tenant_salt
 from tenants.context import tenant_context
 from tenants.migrate import upgrade_public
 from tenants.provisioning import provision_now
@@ -178,13 +177,7 @@ def choose(rng: random.Random, projects: dict[str, int]) -> list[int]:
 def credentials(secret_key: str, tenant_id: int, user_ids: list[int]) -> list[tuple[str, str]]:
     """(session cookie, CSRF form token) per voter, signed exactly as the app signs them
     (core.security.sessions: one salt per tenant; Flask-WTF's token salt)."""
-    base = SecureCookieSessionInterface()
-    cookies = URLSafeTimedSerializer(
-        secret_key,
-        salt=f"pnyx-session:tenant:{tenant_id}",
-        serializer=base.serializer,
-        signer_kwargs={"key_derivation": base.key_derivation, "digest_method": hashlib.sha1},
-    )
+    cookies = session_serializer(secret_key, tenant_salt(tenant_id))
     tokens = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token")
     out = []
     for user_id in user_ids:

@@ -60,7 +60,6 @@ This is a measuring script, not a test: nothing here is imported by the app, exc
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -452,16 +451,9 @@ def session_cookie(
 ) -> str:
     """A session cookie for ``user_id``, signed exactly as the app signs it (as
     bench/ballots.py's credentials(): the tenant's salt, Flask's serializer and SHA-1)."""
-    from flask.sessions import SecureCookieSessionInterface
-    from itsdangerous import URLSafeTimedSerializer
+    from core.security.sessions import session_serializer, tenant_salt
 
-    base = SecureCookieSessionInterface()
-    serializer = URLSafeTimedSerializer(
-        secret_key,
-        salt=f"pnyx-session:tenant:{tenant_id}",
-        serializer=base.serializer,
-        signer_kwargs={"key_derivation": base.key_derivation, "digest_method": hashlib.sha1},
-    )
+    serializer = session_serializer(secret_key, tenant_salt(tenant_id))
     session = {
         "_user_id": f"t{tenant_id}:{user_id}:{session_version}",
         "_fresh": True,

@@ -12,6 +12,24 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+PLATFORM_SALT = "pnyx-session:platform"
+
+
+def tenant_salt(tenant_id: int) -> str:
+    return f"pnyx-session:tenant:{tenant_id}"
+
+
+def session_serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    """What signs the session cookie of the site named by ``salt`` (Flask's serializer and
+    signer settings). Also used by the benchmarks to sign in their simulated users."""
+    base = SecureCookieSessionInterface
+    return URLSafeTimedSerializer(
+        secret_key,
+        salt=salt,
+        serializer=base.serializer,
+        signer_kwargs={"key_derivation": base.key_derivation, "digest_method": base.digest_method},
+    )
+
 
 class SiteSessionInterface(SecureCookieSessionInterface):
     #: (secret key, salt) -> serializer: built once, not twice per request (serializers are
@@ -25,7 +43,7 @@ class SiteSessionInterface(SecureCookieSessionInterface):
     def _site_salt(self) -> str:
         site = request.environ.get("pnyx.site") if request else None
         tenant = getattr(site, "tenant", None)
-        return f"pnyx-session:tenant:{tenant.id}" if tenant else "pnyx-session:platform"
+        return tenant_salt(tenant.id) if tenant else PLATFORM_SALT
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -37,16 +55,5 @@ class SiteSessionInterface(SecureCookieSessionInterface):
             return serializer
         if len(self._serializers) >= self.MAX_SERIALIZERS:
             self._serializers.clear()
-        serializer = self._serializers[key] = self._build(app, salt)
+        serializer = self._serializers[key] = session_serializer(app.secret_key, salt)
         return serializer
-
-    def _build(self, app: Flask, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
-            app.secret_key,
-            salt=salt,
-            serializer=self.serializer,
-            signer_kwargs={
-                "key_derivation": self.key_derivation,
-                "digest_method": self.digest_method,
-            },
-        )

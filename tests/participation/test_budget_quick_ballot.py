@@ -94,6 +94,15 @@ def _agree(verdicts) -> None:
     assert not all(expected for expected, _ in verdicts), "no invalid selection was tried"
 
 
+def _both_paths_agree(app, tenant, made, ids, extra, seed: int, neighbourhood_id=None) -> None:
+    """A new approved voter; both paths judge every subset of ``ids`` up to 3 and random
+    larger selections (with ``extra`` ids mixed in) the same way."""
+    person = create_person(app, tenant, None)
+    approve_voter(app, tenant, made.id, person.id, neighbourhood_id=neighbourhood_id)
+    selections = _selections(ids, extra, random.Random(seed))
+    _agree(_verdicts(app, tenant, made.id, person.id, selections))
+
+
 def test_knapsack_global_envelope(staff_app, budget_tenant):
     made = make_budget(
         staff_app,
@@ -108,15 +117,10 @@ def test_knapsack_global_envelope(staff_app, budget_tenant):
             ("En attente", 1_000, None, "submitted"),
         ],
     )
-    person = create_person(staff_app, budget_tenant, None)
-    approve_voter(staff_app, budget_tenant, made.id, person.id)
     p = made.projects
     ids = [p["A"], p["B"], p["C"], p["D"]]
     extra = [p["Refusé"], p["En attente"], 999_999]
-    verdicts = _verdicts(
-        staff_app, budget_tenant, made.id, person.id, _selections(ids, extra, random.Random(1))
-    )
-    _agree(verdicts)
+    _both_paths_agree(staff_app, budget_tenant, made, ids, extra, seed=1)
 
 
 def test_knapsack_split_per_quartier(staff_app, budget_tenant):
@@ -132,13 +136,7 @@ def test_knapsack_split_per_quartier(staff_app, budget_tenant):
             ("O2", 5_000, "Ouest"),
         ],
     )
-    person = create_person(staff_app, budget_tenant, None)
-    approve_voter(staff_app, budget_tenant, made.id, person.id)
-    ids = list(made.projects.values())
-    verdicts = _verdicts(
-        staff_app, budget_tenant, made.id, person.id, _selections(ids, [], random.Random(2))
-    )
-    _agree(verdicts)
+    _both_paths_agree(staff_app, budget_tenant, made, list(made.projects.values()), [], seed=2)
 
 
 @pytest.mark.parametrize("with_area", [True, False])
@@ -155,14 +153,9 @@ def test_vote_per_quartier(staff_app, budget_tenant, with_area):
             ("B2", 10_000, "Bas"),
         ],
     )
-    person = create_person(staff_app, budget_tenant, None)
     area = made.neighbourhoods["Haut"] if with_area else None
-    approve_voter(staff_app, budget_tenant, made.id, person.id, neighbourhood_id=area)
     ids = list(made.projects.values())
-    verdicts = _verdicts(
-        staff_app, budget_tenant, made.id, person.id, _selections(ids, [], random.Random(3))
-    )
-    _agree(verdicts)
+    _both_paths_agree(staff_app, budget_tenant, made, ids, [], seed=3, neighbourhood_id=area)
 
 
 def test_approval_between_min_and_max(staff_app, budget_tenant):
@@ -175,13 +168,7 @@ def test_approval_between_min_and_max(staff_app, budget_tenant):
         envelope=1_000,  # approval ignores the envelope on the ballot
         projects=[(name, 900) for name in "PQRST"],
     )
-    person = create_person(staff_app, budget_tenant, None)
-    approve_voter(staff_app, budget_tenant, made.id, person.id)
-    ids = list(made.projects.values())
-    verdicts = _verdicts(
-        staff_app, budget_tenant, made.id, person.id, _selections(ids, [], random.Random(4))
-    )
-    _agree(verdicts)
+    _both_paths_agree(staff_app, budget_tenant, made, list(made.projects.values()), [], seed=4)
 
 
 @pytest.mark.parametrize(
