@@ -11,6 +11,22 @@
 - :func:`image_file` / :func:`send_image` serve a stored file of the *current* tenant
   only: the tenant id comes from the host, never from the URL, so tenant B cannot read
   A's pictures even with their names.
+
+Documents (platform side: verification proofs, practice-library files, commitment
+evidence) have their own small API, not tenant-scoped:
+
+- :func:`validate_document` reads at most ``MAX_DOCUMENT_BYTES`` (10 MB) and accepts a
+  real PDF (``%PDF-`` header, parsed by pypdf, not encrypted, at most
+  ``MAX_DOCUMENT_PAGES`` pages, 50 by default) or a PNG/JPEG/WebP picture; returns
+  ``(data, kind)`` with ``kind`` in ``pdf``, ``png``, ``jpg``, ``webp``.
+- :func:`clean_document` rewrites it: a PDF gets a new file with the pages only (no
+  document information, no XMP metadata, no JavaScript/open action, no annotations or
+  form fields, no embedded files; the EXIF blocks of its JPEG pictures are cut out);
+  a picture is re-encoded as above.
+- :func:`store_document` cleans and writes it as ``<UPLOAD_FOLDER>/platform/<folder>/<32
+  hex>.<kind>`` (``folder`` is a fixed name chosen by the caller, e.g. ``verification``),
+  returns the name; :func:`document_file`, :func:`send_document` (always an attachment,
+  private caching) and :func:`delete_document` take the same ``folder``.
 """
 
 from __future__ import annotations
@@ -177,4 +193,206 @@ def send_image(tenant_id: int, name: str | None, max_age: int = 365 * 24 * 3600)
         path.parent, path.name, mimetype=MIMETYPES[kind], max_age=max_age
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --------------------------------------------------------------------------- documents
+
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_DOCUMENT_PAGES = 50
+DOCUMENT_KINDS = ("pdf", "png", "jpg", "webp")
+DOCUMENT_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(pdf|png|jpg|webp)$")
+_FOLDER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$")
+DOCUMENT_MIMETYPES = {"pdf": "application/pdf", **MIMETYPES}
+#: Page-level and object-level keys that carry metadata or active content.
+_PDF_DROPPED_KEYS = ("/Metadata", "/PieceInfo", "/AA", "/Annots", "/Thumb", "/B", "/StructParents")
+
+
+def max_document_bytes() -> int:
+    return int(current_app.config.get("MAX_DOCUMENT_BYTES") or DEFAULT_MAX_DOCUMENT_BYTES)
+
+
+def max_document_pages() -> int:
+    return int(current_app.config.get("MAX_DOCUMENT_PAGES") or DEFAULT_MAX_DOCUMENT_PAGES)
+
+
+def _pdf_error() -> UploadError:
+    return UploadError(_("Ce fichier PDF est endommagé ou illisible."))
+
+
+def _strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without its APP1…APP13 and comment segments (EXIF, GPS, XMP, camera
+    notes); APP0 (JFIF) and APP14 (Adobe colour transform) are kept: the pixels depend
+    on them. Unknown layouts are returned unchanged rather than broken."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out = bytearray(b"\xff\xd8")
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return data
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the rest is picture data
+            out += data[pos:]
+            return bytes(out)
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segment = data[pos : pos + 2 + length]
+        if not (0xE1 <= marker <= 0xED or marker == 0xFE):
+            out += segment
+        pos += 2 + length
+    return data
+
+
+def _clean_pdf_object(obj, seen: set[int], depth: int = 0) -> None:
+    """Drop metadata from a page's resources (form and image XObjects), recursively."""
+    from pypdf.generic import DictionaryObject, StreamObject
+
+    if depth > 8 or id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if not isinstance(obj, DictionaryObject):
+        return
+    for key in ("/Metadata", "/PieceInfo"):
+        if key in obj:
+            del obj[key]
+    if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Image":
+        if obj.get("/Filter") == "/DCTDecode":
+            raw = obj._data
+            stripped = _strip_jpeg_metadata(raw)
+            if stripped is not raw:
+                obj._data = stripped
+    resources = obj.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    if xobjects is not None:
+        for ref in xobjects.get_object().values():
+            _clean_pdf_object(ref.get_object(), seen, depth + 1)
+
+
+def clean_pdf(data: bytes) -> bytes:
+    """A new PDF holding the pages of ``data`` only (see the module docstring)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+
+    if not data.lstrip(b"\t\n\r ").startswith(b"%PDF-"):
+        raise UploadError(_("Le fichier doit être un PDF ou une image PNG, JPEG ou WebP."))
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadError(_("Ce PDF est protégé par un mot de passe : envoyez-le sans."))
+        count = len(reader.pages)
+        limit = max_document_pages()
+        if count == 0:
+            raise _pdf_error()
+        if count > limit:
+            raise UploadError(_("Ce PDF ne doit pas dépasser %(n)d pages.", n=limit))
+        writer = PdfWriter()
+        seen: set[int] = set()
+        for page in reader.pages:
+            # Cleaned before copying: what is dropped is then never cloned into the writer.
+            for key in _PDF_DROPPED_KEYS:
+                if key in page:
+                    del page[key]
+            _clean_pdf_object(page, seen)
+            writer.add_page(page)
+        writer.metadata = None  # no /Info: no author, producer, creation software
+        out = io.BytesIO()
+        writer.write(out)
+    except UploadError:
+        raise
+    except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError):
+        raise _pdf_error() from None
+    except RecursionError:
+        raise _pdf_error() from None
+    return out.getvalue()
+
+
+def validate_document(file_storage, max_bytes: int | None = None) -> tuple[bytes, str]:
+    """The bytes and kind (``pdf``, ``png``, ``jpg``, ``webp``) of an uploaded proof or
+    document, checked on its content; UploadError (French) otherwise."""
+    limit = int(max_bytes or max_document_bytes())
+    stream = getattr(file_storage, "stream", file_storage)
+    data = stream.read(limit + 1)
+    if not data:
+        raise UploadError(_("Le fichier envoyé est vide."))
+    if len(data) > limit:
+        raise UploadError(
+            _("Le fichier ne doit pas dépasser %(size)s Mo.", size=format_megabytes(limit))
+        )
+    if data.lstrip(b"\t\n\r ").startswith(b"%PDF-"):
+        return data, "pdf"
+    try:
+        image = _open(data)
+    except UploadError as error:
+        if "pixels" in str(error):
+            raise
+        raise UploadError(
+            _("Le fichier doit être un PDF ou une image PNG, JPEG ou WebP.")
+        ) from None
+    kind = _PILLOW_FORMATS.get(image.format or "")
+    if kind is None:
+        raise UploadError(_("Le fichier doit être un PDF ou une image PNG, JPEG ou WebP."))
+    try:
+        image.verify()
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for a broken file
+        raise UploadError(_("Ce fichier image est endommagé ou incomplet.")) from None
+    return data, kind
+
+
+def clean_document(data: bytes, kind: str) -> bytes:
+    if kind == "pdf":
+        return clean_pdf(data)
+    if kind not in MIMETYPES:
+        raise UploadError(_("Le fichier doit être un PDF ou une image PNG, JPEG ou WebP."))
+    return reencode(data, kind)
+
+
+def document_folder(folder: str) -> Path:
+    if not _FOLDER_RE.fullmatch(folder or ""):
+        raise ValueError(f"not a document folder name: {folder!r}")
+    base = current_app.config.get("UPLOAD_FOLDER") or str(
+        Path(current_app.instance_path) / "uploads"
+    )
+    return Path(base) / "platform" / folder
+
+
+def store_document(data: bytes, kind: str, folder: str = "documents") -> str:
+    """Clean ``data`` and write it under a random name in the platform ``folder``."""
+    cleaned = clean_document(data, kind)
+    target = document_folder(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{kind}"
+    (target / name).write_bytes(cleaned)
+    return name
+
+
+def document_file(name: str | None, folder: str = "documents") -> Path | None:
+    if not name or not DOCUMENT_NAME_RE.fullmatch(name):
+        return None
+    path = document_folder(folder) / name
+    return path if path.is_file() else None
+
+
+def delete_document(name: str | None, folder: str = "documents") -> None:
+    if name and DOCUMENT_NAME_RE.fullmatch(name):
+        (document_folder(folder) / name).unlink(missing_ok=True)
+
+
+def send_document(name: str | None, folder: str = "documents", download_name: str | None = None):
+    """The stored document as an attachment (never rendered inline by the browser from our
+    origin), privately cached: proofs and evidence are not for shared caches."""
+    path = document_file(name, folder)
+    if path is None:
+        raise NotFound()
+    kind = DOCUMENT_NAME_RE.fullmatch(name).group(1)
+    response = send_from_directory(
+        path.parent,
+        path.name,
+        mimetype=DOCUMENT_MIMETYPES[kind],
+        as_attachment=True,
+        download_name=download_name or f"document.{kind}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
