@@ -21,6 +21,10 @@ class TenantKind(enum.StrEnum):
 
 class TenantStatus(enum.StrEnum):
     PROVISIONING = "provisioning"
+    # A self-service sign-up, built but not yet shown to citizens: the requester prepares
+    # it while the operator (or an official e-mail domain) confirms they speak for the
+    # collectivité (tenants/verification.py).
+    PENDING_VERIFICATION = "pending_verification"
     ACTIVE = "active"
     SUSPENDED = "suspended"
     ARCHIVED = "archived"
@@ -72,6 +76,12 @@ class Tenant(TimestampMixin, db.Model):
     migration_error: Mapped[str | None] = mapped_column(sa.Text)
     archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     archive_path: Mapped[str | None] = mapped_column(sa.String(500))
+    # Self-service sign-ups must be verified before citizens see them; operator-created
+    # tenants (``flask tenants create``) need not be.
+    verification_required: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="Domain.id"
@@ -88,16 +98,33 @@ class Tenant(TimestampMixin, db.Model):
                 return domain.host
         return self.domains[0].host if self.domains else None
 
+    @property
+    def is_verified(self) -> bool:
+        return not self.verification_required or self.verified_at is not None
+
     # Lifecycle: model methods that raise, so every entry point obeys the same rules.
     def activate(self) -> None:
         if self.status == TenantStatus.ARCHIVED:
             raise InvalidTenantTransition("an archived tenant cannot be reactivated")
-        self.status = TenantStatus.ACTIVE
+        if self.status == TenantStatus.PROVISIONING:
+            raise InvalidTenantTransition("a tenant being provisioned is activated by its job")
+        # Lifting a suspension never skips the verification of a self-service sign-up.
+        self.status = TenantStatus.ACTIVE if self.is_verified else TenantStatus.PENDING_VERIFICATION
 
     def suspend(self) -> None:
-        if self.status != TenantStatus.ACTIVE:
-            raise InvalidTenantTransition(f"only an active tenant can be suspended ({self.status})")
+        if self.status not in (TenantStatus.ACTIVE, TenantStatus.PENDING_VERIFICATION):
+            raise InvalidTenantTransition(
+                f"only an active or pending tenant can be suspended ({self.status})"
+            )
         self.status = TenantStatus.SUSPENDED
+
+    def mark_verified(self, at: datetime) -> None:
+        """The collectivité is confirmed to be behind the space: citizens may see it."""
+        if self.status == TenantStatus.ARCHIVED:
+            raise InvalidTenantTransition("an archived tenant cannot be verified")
+        self.verified_at = at
+        if self.status == TenantStatus.PENDING_VERIFICATION:
+            self.status = TenantStatus.ACTIVE
 
     def archive(self, archive_path: str) -> None:
         if self.status == TenantStatus.ARCHIVED:

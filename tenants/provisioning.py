@@ -68,15 +68,19 @@ def provision_now(engine: sa.Engine, tenant_id: int, lock_timeout: str = "5s") -
         )
         for hook in provisioning_hooks:
             hook(conn, tenant)
-        if tenant.status == "provisioning":
-            conn.execute(
+        status = tenant.status
+        if status == "provisioning":
+            status = conn.scalar(
+                # A self-service sign-up not verified yet waits, hidden from citizens.
                 sa.text(
-                    "UPDATE public.tenants SET status = 'active', migration_state = 'ok',"
-                    " migration_error = NULL, updated_at = now() WHERE id = :id"
+                    "UPDATE public.tenants SET status = CASE WHEN verification_required"
+                    " AND verified_at IS NULL THEN 'pending_verification' ELSE 'active' END,"
+                    " migration_state = 'ok', migration_error = NULL, updated_at = now()"
+                    " WHERE id = :id RETURNING status"
                 ),
                 {"id": tenant_id},
             )
-    return "active" if tenant.status == "provisioning" else tenant.status
+    return status
 
 
 @job

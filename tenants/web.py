@@ -23,6 +23,21 @@ write_guards: list = []
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Routes that answer on any host, whatever the tenant's state (load balancers probe them).
 ALWAYS_AVAILABLE = frozenset({"health.healthz", "tenant_health.healthz"})
+# What a space pending verification still answers to anyone: what its requester needs to
+# accept the invitation, log in and prepare it (the staff pages check their own rights).
+PENDING_OPEN_BLUEPRINTS = frozenset({"staff"})
+PENDING_OPEN_ENDPOINTS = frozenset(
+    {
+        "static",
+        "tenant_static",
+        "branding.logo",
+        "branding.theme_css",
+        "accounts.login",
+        "accounts.logout",
+        "accounts.forgot_password",
+        "accounts.reset_password",
+    }
+)
 
 
 def _abort(code: int, message: str) -> None:
@@ -31,6 +46,35 @@ def _abort(code: int, message: str) -> None:
     except HTTPException as err:
         err.pnyx_message = message
         raise
+
+
+def _passes_while_pending() -> bool:
+    """The requester and their colleagues (staff members) see the space as it will be;
+    the public, citizens included, sees the pending page and cannot write."""
+    endpoint = request.endpoint or ""
+    if endpoint in PENDING_OPEN_ENDPOINTS or endpoint.split(".", 1)[0] in PENDING_OPEN_BLUEPRINTS:
+        return True
+    from flask_login import current_user
+
+    return bool(
+        getattr(current_user, "is_authenticated", False)
+        and getattr(current_user, "is_staff", False)
+    )
+
+
+def _pending_verification(tenant):
+    """The French page of a space being verified: not indexed, not cached, no contribution."""
+    from flask import make_response, render_template
+
+    if request.method in SAFE_METHODS:
+        response = make_response(render_template("tenants/pending.html", space=tenant), 200)
+    else:
+        response = make_response(
+            render_template("tenants/pending.html", space=tenant, refused=True), 403
+        )
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def site_for_environ(resolver: HostResolver, environ: dict) -> Site:
@@ -89,6 +133,8 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
                 ),
             )
         enter_tenant(tenant)
+        if tenant.status == "pending_verification" and not _passes_while_pending():
+            return _pending_verification(tenant)
         if request.method in SAFE_METHODS:
             return None
         if tenant.status == "suspended":
