@@ -14,7 +14,7 @@ from core import config as config_module
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER, ping_connections_idle_for
 from core.extensions import csrf, db
 from core.routing import PnyxFlask
-from core.security import auth, headers, limits
+from core.security import auth, body_limits, headers, limits
 from core.security.sessions import SiteSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     # First: the site and tenant must be known (and a suspended tenant's writes refused)
     # before any other before_request hook, CSRF included, runs.
     tenants.init_app(app)
+    # Before CSRF, which reads the form: upload views raise their body limit first.
+    body_limits.init_app(app)
     csrf.init_app(app)
     app.session_interface = SiteSessionInterface()
     auth.init_app(app)

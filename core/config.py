@@ -7,6 +7,7 @@ development secret key or without a platform domain.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - a marker, refused in production
 
@@ -65,6 +66,17 @@ def load_from_environment() -> dict:
         "PG_DUMP": os.environ.get("PG_DUMP", "pg_dump"),
         "RQ_ASYNC": _bool(os.environ.get("RQ_ASYNC"), True),
         "RQ_QUEUES": ["high", "default", "low"],
+        # Jobs (docs/features/jobs.md): the queues' Redis database (never evicted), the
+        # outbox relay, the workers' registry maintenance and the sweeps.
+        "RQ_REDIS_URL": os.environ.get("RQ_REDIS_URL") or None,
+        "RQ_MAINTENANCE_INTERVAL": _int("RQ_MAINTENANCE_INTERVAL", 60),
+        "OUTBOX_RELAY_POLL_SECONDS": _float("OUTBOX_RELAY_POLL_SECONDS", 1.0),
+        "OUTBOX_RELAY_MAX_BACKOFF_SECONDS": _float("OUTBOX_RELAY_MAX_BACKOFF_SECONDS", 30.0),
+        "OUTBOX_RELAY_REDIS_TIMEOUT": _float("OUTBOX_RELAY_REDIS_TIMEOUT", 5.0),
+        "OUTBOX_RETENTION_DAYS": _int("OUTBOX_RETENTION_DAYS", 7),
+        "SENT_MAIL_RETENTION_DAYS": _int("SENT_MAIL_RETENTION_DAYS", 30),
+        "SWEEP_PROVISIONING_AFTER_MINUTES": _int("SWEEP_PROVISIONING_AFTER_MINUTES", 15),
+        "SWEEP_EXPORT_AFTER_MINUTES": _int("SWEEP_EXPORT_AFTER_MINUTES", 60),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _int("SMTP_PORT", 1025),
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
@@ -77,6 +89,11 @@ def load_from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Host-only cookies (ARCHITECTURE rule 8): never a Domain attribute.
         "SESSION_COOKIE_DOMAIN": False,
+        # How long a log-in lasts (cookie Expires and server-side session record), in days.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_LIFETIME_DAYS", 14)),
+        # Largest request body, in bytes, outside the upload views (core.security.body_limits
+        # raises it there to what their files need). Bigger bodies answer 413 unread.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }
 

@@ -16,6 +16,7 @@ def _load_user(user_id: int):
 
 
 def init_app(app: Flask) -> None:
+    from participation.accounts.models import User, UserSession
     from participation.views import bp
 
     register_realm(
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
             login_view="accounts.login",
             two_factor_view="staff.two_factor",
             enrol_view="staff.two_factor_enrol",
+            user_model=User,
+            session_model=UserSession,
         )
     )
     app.register_blueprint(bp, subdomain=TENANT_SITE)

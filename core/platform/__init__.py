@@ -12,6 +12,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from core.platform import demo  # noqa: F401 - registers the demo seeder
     from core.platform.cli import platform_cli
+    from core.platform.models import PlatformUser, PlatformUserSession
     from core.platform.views import bp, load_platform_user
     from core.security.auth import Realm, register_realm
 
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
             login_view="platform_accounts.login",
             two_factor_view="platform_accounts.two_factor",
             enrol_view="platform_accounts.two_factor_enrol",
+            user_model=PlatformUser,
+            session_model=PlatformUserSession,
         )
     )
     app.cli.add_command(platform_cli)

@@ -79,3 +79,49 @@ def list_users_command() -> None:
             f"{user.id:>4}  {user.email:<40} {user.role.value:<12}{tenant}  "
             f"{user.display_name}  [{', '.join(flags)}; last log-in: {last}]"
         )
+
+
+def _user_by_email(email: str) -> PlatformUser:
+    from core.platform.services import get_platform_user_by_email
+
+    user = get_platform_user_by_email(email)
+    if user is None:
+        _fail(f"No platform account with the e-mail {email!r}.")
+    return user
+
+
+@platform_cli.command("reset-2fa")
+@click.option("--email", required=True, help="The account whose phone was lost.")
+def reset_two_factor_command(email: str) -> None:
+    """Forget an account's TOTP secret and recovery codes; its sessions end at once and it
+    enrols again at its next log-in."""
+    from core.platform.services import reset_two_factor
+
+    user = _user_by_email(email)
+    reset_two_factor(user, source="cli")
+    db.session.commit()
+    click.echo(f"Two-factor authentication reset for {user.email}; every session ended.")
+
+
+@platform_cli.command("deactivate-user")
+@click.option("--email", required=True)
+def deactivate_user_command(email: str) -> None:
+    """Block an account: log-in refused and every session ended at once."""
+    from core.platform.services import set_platform_user_active
+
+    user = _user_by_email(email)
+    set_platform_user_active(user, False, source="cli")
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated; every session ended.")
+
+
+@platform_cli.command("reactivate-user")
+@click.option("--email", required=True)
+def reactivate_user_command(email: str) -> None:
+    """Let a deactivated account log in again."""
+    from core.platform.services import set_platform_user_active
+
+    user = _user_by_email(email)
+    set_platform_user_active(user, True, source="cli")
+    db.session.commit()
+    click.echo(f"{user.email} can log in again.")

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
-from core.security.auth import make_user_id
+from core.security.auth import delete_session_records, make_user_id
 from tenants.models import Tenant
 
 
@@ -75,6 +75,12 @@ class PlatformUser(TimestampMixin, UserMixin, db.Model):
     def get_id(self) -> str:
         return make_user_id(self.id, self.session_version)
 
+    def end_all_sessions(self, keep: str | None = None) -> None:
+        """End every session of the account (new password, 2FA reset, deactivation); ``keep``
+        spares one session record (its token digest, see core.security.auth)."""
+        self.session_version += 1
+        delete_session_records(PlatformUserSession, self.id, keep=keep)
+
     @property
     def is_operator(self) -> bool:
         return self.role == PlatformRole.OPERATOR
@@ -82,6 +88,27 @@ class PlatformUser(TimestampMixin, UserMixin, db.Model):
     @property
     def recovery_codes_left(self) -> int:
         return len(self.recovery_codes or [])
+
+
+class PlatformUserSession(db.Model):
+    """One log-in of a platform account (core.security.auth): the cookie carries a random
+    token, this row its SHA-256 digest; log-out deletes the row."""
+
+    __tablename__ = "platform_user_sessions"
+    __table_args__ = (
+        sa.Index("ix_platform_user_sessions_user_id", "user_id"),
+        {"schema": "public"},
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("public.platform_users.id", ondelete="CASCADE")
+    )
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class PlatformAuditEntry(db.Model):

@@ -174,6 +174,53 @@ def record_logout(user: PlatformUser, **details: object) -> None:
     _record_on_user("platform_user.logout", user, **details)
 
 
+# --------------------------------------------------------------------------- ending sessions
+
+
+def set_platform_password(
+    user: PlatformUser,
+    password: str,
+    *,
+    actor_id: int | None = None,
+    keep_session: str | None = None,
+    **details: object,
+) -> None:
+    """A new password (policy checked); every other session of the account ends.
+    ``keep_session``: the token digest of the session changing it, which stays open (the
+    caller then re-issues its cookie, ``core.security.auth.refresh_login``)."""
+    problems = password_problems(password or "", _password_inputs(user.email, user.display_name))
+    if problems:
+        raise PlatformAccountError(" ".join(problems))
+    user.password_hash = hash_password(password)
+    user.end_all_sessions(keep=keep_session)
+    db.session.flush()
+    _record_on_user("platform_user.password_changed", user, actor_id=actor_id, **details)
+
+
+def reset_two_factor(user: PlatformUser, *, actor_id: int | None = None, **details) -> None:
+    """Forget the TOTP secret and recovery codes (a lost phone): the account enrols again at
+    its next log-in, and every session ends now."""
+    user.totp_secret = None
+    user.totp_enabled = False
+    user.totp_last_step = None
+    user.recovery_codes = []
+    user.end_all_sessions()
+    db.session.flush()
+    _record_on_user("platform_user.two_factor_reset", user, actor_id=actor_id, **details)
+
+
+def set_platform_user_active(
+    user: PlatformUser, active: bool, *, actor_id: int | None = None, **details: object
+) -> None:
+    """Block (``active=False``: log-in refused, every session ends now) or unblock."""
+    user.is_active = active
+    if not active:
+        user.end_all_sessions()
+    db.session.flush()
+    action = "platform_user.reactivated" if active else "platform_user.deactivated"
+    _record_on_user(action, user, actor_id=actor_id, **details)
+
+
 # --------------------------------------------------------------------------- TOTP
 
 

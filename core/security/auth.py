@@ -4,17 +4,36 @@ A user id in the session names its realm and, for tenant accounts, the tenant:
 ``t<tenant_id>:<user_id>:<session_version>`` or ``p:<user_id>:<session_version>``. The
 loader refuses an id from another realm or tenant, and bumping ``session_version`` (new
 password, deleted account, removed staff) ends every session of that user at once.
+
+Sessions also end on the server: every log-in writes a *session record* (tenant table
+``user_sessions``, public ``platform_user_sessions``) holding the SHA-256 digest of a random
+token that only the cookie carries (``pnyx_sid``). The loader finds the user through that
+record in the same single query, so a signed cookie is only worth something while its
+record exists: log-out deletes it (a copied cookie replayed afterwards is anonymous), and
+``end_all_sessions`` (new password, 2FA reset, blocking, deletion) deletes them all. A
+record lives ``PERMANENT_SESSION_LIFETIME`` from its log-in, whatever the cookie says.
+Flask-Login's remember-me cookie cannot bring a session back: it carries no token.
+
+``start_session`` and ``end_session`` commit the record themselves: a log-in whose record
+is not durable would sign the user out at the next page, and a log-out must not depend on
+a later commit by the view.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from flask import Flask, g, redirect, request, session, url_for
+import sqlalchemy as sa
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
+
+from core.db import db
 
 login_manager = LoginManager()
 login_manager.login_message = _l("Merci de vous connecter pour accéder à cette page.")
@@ -22,6 +41,8 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 TWO_FACTOR_KEY = "pnyx_2fa"
+#: The session key holding the random token of the log-in's session record.
+SESSION_RECORD_KEY = "pnyx_sid"
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,9 @@ class Realm:
     login_view: str
     two_factor_view: str  # asks for the code of an enrolled user
     enrol_view: str  # first-time TOTP enrolment
+    user_model: type | None = None  # the account model (``id``, ``session_version``)
+    session_model: type | None = None  # its session records (``user_id``, ``token_digest``,
+    # ``expires_at``); a realm without one logs nobody in
 
 
 _realms: dict[str, Realm] = {}
@@ -58,6 +82,77 @@ def make_user_id(user_id: int, session_version: int) -> str:
     return f"{session_id_prefix()}:{user_id}:{session_version}"
 
 
+# --------------------------------------------------------------------------- session records
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_lifetime() -> timedelta:
+    lifetime = current_app.permanent_session_lifetime
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
+
+
+def open_session_record(realm: Realm, user_id: int) -> str:
+    """Add (flush, no commit) the session record of a new log-in of ``user_id``; returns
+    the token its cookie must carry. The user's expired records go at the same time, so
+    the table holds no more than one lifetime of log-ins per account."""
+    model = realm.session_model
+    now = datetime.now(UTC)
+    db.session.execute(sa.delete(model).where(model.user_id == user_id, model.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        model(
+            user_id=user_id, token_digest=token_digest(token), expires_at=now + session_lifetime()
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def delete_session_records(model: type, user_id: int, keep: str | None = None) -> None:
+    """Delete every session record of ``user_id`` (flush-time statement, no commit), except
+    the one whose digest is ``keep``."""
+    if user_id is None:
+        return
+    stmt = sa.delete(model).where(model.user_id == user_id)
+    if keep:
+        stmt = stmt.where(model.token_digest != keep)
+    db.session.execute(stmt)
+
+
+def current_session_digest() -> str | None:
+    """The digest of this browser's session record (to spare it in ``end_all_sessions``)."""
+    token = session.get(SESSION_RECORD_KEY)
+    return token_digest(token) if isinstance(token, str) and token else None
+
+
+def purge_expired_session_records(model: type) -> int:
+    """Delete the expired records of ``model`` in the current schema (a sweep; no commit)."""
+    result = db.session.execute(sa.delete(model).where(model.expires_at <= sa.func.now()))
+    return result.rowcount or 0
+
+
+def _load_through_record(realm: Realm, user_id: int):
+    token = session.get(SESSION_RECORD_KEY)
+    if realm.user_model is None or realm.session_model is None:
+        return None
+    if not isinstance(token, str) or not token or len(token) > 100:
+        return None
+    users, records = realm.user_model, realm.session_model
+    # One statement, as before the records existed (the user was read by primary key).
+    return db.session.scalar(
+        sa.select(users)
+        .join(records, records.user_id == users.id)
+        .where(
+            users.id == user_id,
+            records.token_digest == token_digest(token),
+            records.expires_at > sa.func.now(),
+        )
+    )
+
+
 @login_manager.user_loader
 def _load_user(value: str):
     realm = current_realm()
@@ -68,7 +163,9 @@ def _load_user(value: str):
         return None
     if realm is None or prefix != session_id_prefix():
         return None
-    user = realm.load(user_id)
+    if not (0 < user_id < 2**31):
+        return None
+    user = _load_through_record(realm, user_id)
     if user is None or getattr(user, "session_version", 0) != version:
         return None
     if not getattr(user, "is_active", True):
@@ -102,21 +199,49 @@ def _restore_language(language: str | None) -> None:
         session[SESSION_KEY] = language
 
 
+def _close_current_record() -> None:
+    """Delete this browser's session record, if any (no commit)."""
+    realm = current_realm()
+    digest = current_session_digest()
+    if realm is None or realm.session_model is None or digest is None:
+        return
+    model = realm.session_model
+    db.session.execute(sa.delete(model).where(model.token_digest == digest))
+
+
 def start_session(user, *, two_factor_verified: bool, remember: bool = False) -> None:
-    """Log ``user`` in on a fresh session (only the chosen language survives)."""
+    """Log ``user`` in on a fresh session (only the chosen language survives), with a new
+    session record, committed here (with whatever the view had pending)."""
+    realm = current_realm()
+    if realm is None or realm.session_model is None:
+        raise RuntimeError("no account realm with session records on this site")
     language = _kept_language()
+    _close_current_record()  # a log-in over another one: the old record goes
     session.clear()
     _restore_language(language)
+    token = open_session_record(realm, user.id)
+    db.session.commit()
     login_user(user, remember=remember)
+    session[SESSION_RECORD_KEY] = token
     session[TWO_FACTOR_KEY] = bool(two_factor_verified)
     session.permanent = True
 
 
 def end_session() -> None:
+    """Log out: the session record is deleted and committed at once, so the cookie (and
+    any copy of it) no longer signs anyone in; only the chosen language survives."""
     language = _kept_language()
+    _close_current_record()
+    db.session.commit()
     logout_user()
     session.clear()
     _restore_language(language)
+
+
+def refresh_login(user) -> None:
+    """After ``user.end_all_sessions(keep=current_session_digest())`` (a password changed by
+    its owner): this browser's cookie carries the new session version and stays signed in."""
+    session["_user_id"] = user.get_id()
 
 
 def mark_two_factor_verified() -> None:
@@ -156,4 +281,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE"))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 60 * 60 * 24 * 14)
+    # PERMANENT_SESSION_LIFETIME comes from core.config (SESSION_LIFETIME_DAYS): a setdefault
+    # here never applied, Flask's own default (31 days) being already in the config. A
+    # remember-me cookie (unused) would not outlive it either: it carries no session token.
+    app.config["REMEMBER_COOKIE_DURATION"] = app.permanent_session_lifetime
+
+
+def issue_session_token(realm_name: str, user_id: int) -> str:
+    """Commit a session record for ``user_id`` and return its token, for the tests and
+    benchmarks that sign cookies themselves (``SESSION_RECORD_KEY`` beside ``_user_id``).
+    A tenant account needs its tenant entered (``tenants.context.tenant_context``)."""
+    token = open_session_record(_realms[realm_name], user_id)
+    db.session.commit()
+    return token

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
-from core.security.auth import make_user_id
+from core.security.auth import delete_session_records, make_user_id
 
 TENANT = {"schema": "tenant"}
 
@@ -161,8 +161,30 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_role(self, *roles: StaffRole | str) -> bool:
         return self.staff_role is not None and self.staff_role.value in {str(r) for r in roles}
 
-    def end_all_sessions(self) -> None:
+    def end_all_sessions(self, keep: str | None = None) -> None:
+        """End every session of the account (new password, 2FA reset, blocking, deletion):
+        the session records go, and the version bump refuses any cookie issued before.
+        ``keep`` is the token digest of a session to spare (core.security.auth); the caller
+        then re-issues that session's cookie with ``refresh_login``."""
         self.session_version += 1
+        delete_session_records(UserSession, self.id, keep=keep)
+
+
+class UserSession(db.Model):
+    """One log-in (core.security.auth): the cookie carries a random token, this row its
+    SHA-256 digest. Log-out deletes the row, so a copied cookie is worthless afterwards.
+    Personal data (who was logged in, when): erased with the account, gone at expiry."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (sa.Index("ix_user_sessions_user_id", "user_id"), TENANT)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.users.id", ondelete="CASCADE"))
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Invitation(TimestampMixin, db.Model):

@@ -191,10 +191,14 @@ def operator_client(app):
         enable_totp_with_secret(user, pyotp.random_base32())
         db.session.commit()
         user_id, version = user.id, user.session_version
+        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+
+        token = issue_session_token("platform", user_id)
     client = host_client(app, PLATFORM)
     client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
     with client.session_transaction(base_url=client.base_url) as sess:
         sess["_user_id"] = f"p:{user_id}:{version}"
+        sess[SESSION_RECORD_KEY] = token
         sess["_fresh"] = True
         sess["pnyx_2fa"] = True
     return client, user_id

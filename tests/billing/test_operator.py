@@ -64,9 +64,13 @@ def test_only_operators_open_the_console(billing_app):
         enable_totp_with_secret(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         db.session.commit()
         user_id, version = user.id, user.session_version
+        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+
+        token = issue_session_token("platform", user_id)
     coordinator = host_client(billing_app, PLATFORM)
     with coordinator.session_transaction(base_url=coordinator.base_url) as sess:
         sess.update({"_user_id": f"p:{user_id}:{version}", "_fresh": True, "pnyx_2fa": True})
+        sess[SESSION_RECORD_KEY] = token
     assert coordinator.get(CONSOLE).status_code == 403
     assert coordinator.get(CONSOLE + "offres").status_code == 403
 

@@ -53,11 +53,14 @@ def platform_client(app, user_id: int | None = None, verified: bool = True):
     client.environ_base["REMOTE_ADDR"] = random_address()
     if user_id is not None:
         from core.platform.models import PlatformUser
+        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
 
         with app.app_context():
             version = db.session.get(PlatformUser, user_id).session_version
+            token = issue_session_token("platform", user_id)
         with client.session_transaction(base_url=client.base_url) as sess:
             sess["_user_id"] = f"p:{user_id}:{version}"
+            sess[SESSION_RECORD_KEY] = token
             sess["_fresh"] = True
             sess["pnyx_2fa"] = verified
     return client

@@ -120,9 +120,13 @@ def platform_operator(app) -> tuple[tuple[str, str] | None, str | None]:
         db.session.add(operator)
         db.session.commit()
         operator_id, version = operator.id, operator.session_version
+        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+
+        token = issue_session_token("platform", operator_id)
     client = host_client(app, PLATFORM)
     with client.session_transaction(base_url=client.base_url) as sess:
         sess["_user_id"] = f"p:{operator_id}:{version}"
+        sess[SESSION_RECORD_KEY] = token
         sess["_fresh"] = True
         sess["pnyx_2fa"] = True
     token = csrf_for(client)

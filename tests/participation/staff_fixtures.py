@@ -111,10 +111,17 @@ def post(client, path: str, data: dict | None = None, **kwargs):
 
 
 def forge_session(client, tenant, user, verified: bool = True) -> None:
-    """Log ``user`` in on ``client`` as a finished log-in would (fast path for the matrix)."""
+    """Log ``user`` in on ``client`` as a finished log-in would (fast path for the matrix):
+    a session record (core.security.auth) and a cookie naming it."""
+    from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+    from tenants.context import tenant_context
+
+    with client.application.app_context(), tenant_context(tenant.id):
+        token = issue_session_token("tenant", user.id)
     with client.session_transaction(base_url=client.base_url) as sess:
         sess.clear()
         sess["_user_id"] = f"t{tenant.id}:{user.id}:{user.session_version}"
+        sess[SESSION_RECORD_KEY] = token
         sess["_fresh"] = True
         sess["pnyx_2fa"] = verified
         sess.permanent = True
