@@ -11,9 +11,16 @@ Services only: they add and flush, never commit and never read the request; the 
 3. :func:`progress_token` names the tenant in a signed link; :func:`progress_of` says
    where its provisioning stands, for the page that follows it without a log-in.
 
+A self-service space is created ``pending_verification`` (issue 13): its requester
+prepares it, citizens see a "being verified" page until the operator approves the request
+(``tenants.verification_services``) or the requester confirms an address at one of the
+collectivité's official e-mail domains. The subdomain is one of the official name's
+variants (``tenants.services.slug_variants``).
+
 A collectivité has at most one space: a second sign-up is refused with
-:class:`AlreadySignedUp`, and the visitor may write to the space's administrators through
-:func:`contact_admins`, which never shows them the administrators' addresses.
+:class:`AlreadySignedUp`; the visitor may write to the space's administrators through
+:func:`contact_admins` (never shown their addresses) or, when the space is not theirs,
+dispute it with the operator (``tenants.verification_services.create_dispute``).
 """
 
 from __future__ import annotations
@@ -41,7 +48,15 @@ from tenants.context import TenantRef, load_tenant_ref, tenant_context, tenant_j
 from tenants.models import Tenant, TenantStatus
 from tenants.official import Collectivite
 from tenants.provisioning import enqueue_provisioning, provision_job_id
-from tenants.services import TenantError, create_tenant, platform_subdomain, validate_slug
+from tenants.services import (
+    TenantError,
+    create_tenant,
+    platform_subdomain,
+    slug_variants,
+    taken_slugs,
+    validate_slug,
+    validate_variant_slug,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +134,23 @@ def existing_tenant(collectivite: Collectivite) -> TenantRef | None:
     return load_tenant_ref(tenant_id) if tenant_id is not None else None
 
 
-def check_slug(slug: str | None) -> str:
-    """The normalised subdomain, or :class:`SignupError` saying why it cannot be used."""
+def check_slug(slug: str | None, collectivite: Collectivite | None = None) -> str:
+    """The normalised subdomain, or :class:`SignupError` saying why it cannot be used.
+
+    With ``collectivite``, the subdomain must also be a variant of its official name."""
     try:
+        if collectivite is not None:
+            return validate_variant_slug(collectivite, slug or "")
         return validate_slug(slug or "")
     except TenantError as error:
         raise SubdomainUnavailable(str(error)) from error
+
+
+def available_slugs(collectivite: Collectivite) -> list[str]:
+    """The variants of the official name nobody has taken yet, best first."""
+    variants = slug_variants(collectivite)
+    taken = taken_slugs(variants)
+    return [slug for slug in variants if slug not in taken]
 
 
 def space_host(slug: str) -> str:
@@ -153,14 +179,28 @@ class Agent:
     name: str
     role: str
     email: str
+    phone: str | None = None
 
 
-def sign_up_collectivite(collectivite: Collectivite, agent: Agent, slug: str) -> Tenant:
-    """Create the collectivité's space with its trial; the rest runs after the commit.
+@dataclass(frozen=True)
+class Proof:
+    """A document showing the agent speaks for the collectivité (an uploaded file)."""
+
+    kind: str
+    file: object  # werkzeug FileStorage
+
+
+def sign_up_collectivite(
+    collectivite: Collectivite, agent: Agent, slug: str, proof: Proof | None = None
+) -> Tenant:
+    """Create the collectivité's space, pending verification, with its trial; the rest
+    (provisioning, invitation, address confirmation, the operator's notice) runs after the
+    commit.
 
     Raises :class:`AlreadySignedUp` when the collectivité has a space already,
     :class:`SubdomainUnavailable` when the subdomain cannot be used, and
-    :class:`SignupError` when no trial can be opened (no plan fits the collectivité).
+    :class:`SignupError` when no trial can be opened (no plan fits the collectivité), and
+    ``core.uploads.UploadError`` when the proof is not a usable PDF or image.
     Two sign-ups racing for the same collectivité or subdomain end in an
     ``IntegrityError`` at flush: the caller rolls back and asks again, and the loser then
     gets one of the errors above.
@@ -173,11 +213,19 @@ def sign_up_collectivite(collectivite: Collectivite, agent: Agent, slug: str) ->
         tenant = create_tenant(
             collectivite.code,
             current_app.config["PLATFORM_DOMAIN"],
-            slug=check_slug(slug),
+            slug=check_slug(slug, collectivite),
             kind=collectivite.kind,
+            verification_required=True,
         )
     except TenantError as error:
         raise SubdomainUnavailable(str(error)) from error
+    from tenants import verification_services as verification
+
+    request = verification.create_request(
+        tenant, name=agent.name, role=agent.role, phone=agent.phone, email=agent.email
+    )
+    if proof is not None and proof.file is not None:
+        verification.add_proof(request, proof.kind, proof.file)
     try:
         billing_services.start_trial(tenant.id)
     except billing_services.BillingError as error:
@@ -198,6 +246,8 @@ def sign_up_collectivite(collectivite: Collectivite, agent: Agent, slug: str) ->
         },
         job_id=tenant_job_id(tenant.id, "signup-record"),
     )
+    verification.send_email_confirmation(request)
+    verification.notify_operator_of_request(request)
     log.info("collectivité %s:%s signed up as tenant %s", tenant.kind, tenant.code, tenant.id)
     return tenant
 
@@ -249,6 +299,7 @@ def record_signup(tenant_id: int, details: dict) -> str:
 
 class Progress(enum.StrEnum):
     PROVISIONING = "provisioning"
+    PENDING = "pending_verification"  # built, the requester may prepare it; not public yet
     READY = "ready"
     FAILED = "failed"
 
@@ -273,6 +324,8 @@ def tenant_id_from_token(token: str) -> int | None:
 def progress_of(tenant: Tenant, now: datetime | None = None) -> Progress:
     if tenant.status in (TenantStatus.ACTIVE, TenantStatus.SUSPENDED):
         return Progress.READY
+    if tenant.status == TenantStatus.PENDING_VERIFICATION:
+        return Progress.PENDING
     if tenant.status != TenantStatus.PROVISIONING:
         return Progress.FAILED
     if _provisioning_job_failed(tenant.id):

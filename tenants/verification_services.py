@@ -313,7 +313,7 @@ def send_email_confirmation(request: VerificationRequest) -> None:
     send_mail(
         request.requester_email,
         "verification_confirm_email",
-        request=request,
+        ask=request,
         confirm_url=platform_url("signup.confirm_email", token=email_token(request)),
     )
 
@@ -322,7 +322,7 @@ def notify_operator_of_request(request: VerificationRequest) -> None:
     send_mail(
         operator_address(),
         "verification_new_request",
-        request=request,
+        ask=request,
         queue_url=platform_url("verification_operator.request_detail", request_id=request.id),
     )
 
@@ -385,7 +385,7 @@ def approve(
         send_mail(
             request.requester_email,
             "verification_approved",
-            request=request,
+            ask=request,
             space_url=_space_url(tenant),
         )
 
@@ -407,7 +407,7 @@ def ask_for_more(request: VerificationRequest, message: str | None, actor_id: in
     send_mail(
         request.requester_email,
         "verification_more_info",
-        request=request,
+        ask=request,
         progress_url=platform_url("signup.progress", token=progress_token(request.tenant_id))
         if request.tenant_id
         else None,
@@ -431,7 +431,7 @@ def reject(request: VerificationRequest, reason: str | None, actor_id: int) -> N
         request_id=request.id,
         reason=request.decision_reason,
     )
-    send_mail(request.requester_email, "verification_rejected", request=request)
+    send_mail(request.requester_email, "verification_rejected", ask=request)
     tenant = _tenant(request)
     if tenant is not None:
         release_space(tenant, actor_id, reason="verification_rejected")

@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
 
     # The platform site: no subdomain marker (tenant blueprints use subdomain="tenant").
     app.register_blueprint(bp)
+    from core.platform.verification_views import bp as verification_bp
+
+    app.register_blueprint(verification_bp)
     register_realm(
         Realm(
             name="platform",

@@ -58,6 +58,7 @@ ROLE_LABELS = {
 }
 STATUS_LABELS = {
     TenantStatus.PROVISIONING: _l("En préparation"),
+    TenantStatus.PENDING_VERIFICATION: _l("En attente de vérification"),
     TenantStatus.ACTIVE: _l("Actif"),
     TenantStatus.SUSPENDED: _l("Suspendu"),
     TenantStatus.ARCHIVED: _l("Archivé"),
@@ -289,9 +290,13 @@ def operator_home():
         db.session.execute(sa.select(Tenant.status, sa.func.count()).group_by(Tenant.status)).all()
     )
     counts = [(status, label, by_status.get(status, 0)) for status, label in STATUS_LABELS.items()]
+    from core.platform import verification_views
+
+    requests = verification_views.latest_requests_by_tenant()
     rows = [
         {
             "tenant": tenant,
+            "request": requests.get(tenant.id),
             "kind": KIND_LABELS.get(tenant.kind, tenant.kind),
             "status": STATUS_LABELS.get(tenant.status, tenant.status),
             "migration": MIGRATION_LABELS.get(tenant.migration_state, tenant.migration_state),
@@ -304,6 +309,11 @@ def operator_home():
         rows=rows,
         counts=counts,
         total=sum(by_status.values()),
+        action_form=verification_views.ActionForm(),
+        verification_labels=verification_views.STATE_LABELS,
+        method_labels=verification_views.METHOD_LABELS,
+        open_requests=len(verification_views.verification.open_requests()),
+        open_disputes=len(verification_views.verification.open_disputes()),
     )
 
 
