@@ -22,7 +22,8 @@ Hence the one per-view way to raise the limit:
 
 ``upload_view`` marks the view; the ``before_request`` hook installed by :func:`init_app`
 (before the CSRF hook) sets ``request.max_content_length`` to the sum of the files' limits
-plus ``MAX_CONTENT_LENGTH`` for the rest of the form and the multipart framing. The upload
+plus ``UPLOAD_FORM_MARGIN_BYTES`` (256 kB) for the rest of the form and the multipart
+framing. The upload
 itself is still checked by ``core/uploads.py`` (content, pixels, size): a file a little
 over its limit comes back to the form with a message; only far bigger bodies get the 413
 page. Parts C and D: put ``@upload_view(...)`` on every new view whose form has a file.
@@ -41,6 +42,8 @@ from flask import Flask, current_app, request
 #: Attribute set on a view function by :func:`upload_view`.
 LIMITS_ATTRIBUTE = "pnyx_upload_limits"
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+#: An upload form's text fields and multipart framing, on top of its files.
+UPLOAD_FORM_MARGIN_BYTES = 256 * 1024
 
 Limit = int | str | Callable[[], int]
 
@@ -64,9 +67,10 @@ def base_limit() -> int:
 
 
 def body_limit_for(limits: tuple[Limit, ...]) -> int:
-    """The body a view taking files of ``limits`` may receive: the files, plus the base limit
-    for its other fields and the multipart framing."""
-    return base_limit() + sum(_bytes(limit) for limit in limits)
+    """The body a view taking files of ``limits`` may receive: the files, plus a margin for
+    its other fields and the multipart framing (never below the global limit)."""
+    files = sum(_bytes(limit) for limit in limits)
+    return max(base_limit(), files + UPLOAD_FORM_MARGIN_BYTES)
 
 
 def upload_view(*limits: Limit) -> Callable:

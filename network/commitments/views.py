@@ -11,18 +11,19 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import uploads
 from core.db import db
 from core.security.auth import two_factor_required
+from core.security.body_limits import upload_view
 from network.commitments import services
 from network.commitments.forms import STATUS_LABELS, CommentForm, CommitmentForm
 from network.commitments.models import CommitmentStatus
-from network.commitments.services import EVIDENCE_MIMETYPES, CommitmentError
+from network.commitments.services import CommitmentError
 from network.core import access
 
 bp = Blueprint("network_commitments", __name__, url_prefix="/reseaux/<slug>/engagements")
@@ -95,6 +96,7 @@ def _upload(form: CommitmentForm):
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
+@upload_view(services.MAX_EVIDENCE_BYTES)
 @two_factor_required
 def new(slug: str):
     network = _network(slug)
@@ -121,6 +123,7 @@ def new(slug: str):
 
 
 @bp.route("/<int:commitment_id>/modifier", methods=["GET", "POST"])
+@upload_view(services.MAX_EVIDENCE_BYTES)
 @two_factor_required
 def edit(slug: str, commitment_id: int):
     network = _network(slug)
@@ -170,14 +173,9 @@ def evidence(slug: str, commitment_id: int):
     commitment = _commitment(network, commitment_id)
     if not commitment.evidence_file:
         abort(404)
-    kind = commitment.evidence_file.rsplit(".", 1)[-1]
-    response = send_from_directory(
-        services.evidence_folder(),
+    # An attachment, privately cached (core.uploads).
+    return uploads.send_document(
         commitment.evidence_file,
-        mimetype=EVIDENCE_MIMETYPES.get(kind, "application/octet-stream"),
-        as_attachment=True,
+        folder=services.EVIDENCE_FOLDER,
         download_name=commitment.evidence_filename or commitment.evidence_file,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response

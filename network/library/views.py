@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from core.db import db
 from core.security.auth import two_factor_required
+from core.security.body_limits import upload_view
 from core.security.limits import limiter
 from network.core import access
 from network.library import services
@@ -227,6 +228,7 @@ def comment(slug: str, practice_id: int):
 
 
 @bp.route("/<int:practice_id>/pieces-jointes", methods=["POST"])
+@upload_view(services.max_attachment_bytes)
 @two_factor_required
 @posting_limit
 def upload(slug: str, practice_id: int):

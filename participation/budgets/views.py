@@ -8,6 +8,7 @@ Thin views: validate the form, call a service, commit once, flash, redirect.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +18,7 @@ from billing.limits import require_feature
 from core import uploads
 from core.db import db
 from core.errors import render_error
+from core.security.body_limits import upload_view
 from core.security.limits import limiter
 from participation.accounts.models import StaffRole, User
 from participation.budgets import services
@@ -37,6 +39,7 @@ from participation.budgets.models import (
     BudgetMilestone,
     BudgetPhase,
     BudgetProject,
+    BudgetUpdate,
     Eligibility,
     EligibilityStatus,
     ProjectStatus,
@@ -57,8 +60,6 @@ bp = Blueprint(
 staff_bp = Blueprint("staff_budgets", __name__, url_prefix="/gestion/budgets")
 
 ELIGIBILITY_LIMIT = "10 per minute;30 per hour"
-UPLOAD_MAX_BYTES = 8 * 1024 * 1024
-UPLOAD_ENDPOINTS = frozenset({"staff_budgets.census", "staff_budgets.follow_up"})
 MANAGERS = (StaffRole.ADMIN,)
 WORKERS = (StaffRole.ADMIN, StaffRole.AGENT)
 
@@ -73,12 +74,6 @@ def _abort(code: int, message: str):
     except HTTPException as exc:
         exc.pnyx_message = message
         raise
-
-
-@staff_bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_MAX_BYTES
 
 
 @staff_bp.errorhandler(RequestEntityTooLarge)
@@ -212,7 +207,14 @@ def project(project_id: int):
 
 @bp.get("/medias/<filename>")
 def photo(filename: str):
-    """A photo of a follow-up update (core.uploads: the current tenant's files only)."""
+    """A photo of a follow-up update (core.uploads: the current tenant's files only).
+
+    Only a name a follow-up update uses: the images folder also holds the photos of
+    reports and proposals, which moderation can hide."""
+    if not uploads.IMAGE_NAME_RE.fullmatch(filename) or not db.session.scalar(
+        sa.select(sa.exists().where(BudgetUpdate.photo_path == filename))
+    ):
+        raise NotFound()
     return uploads.send_image(current_tenant().id, filename)
 
 
@@ -603,6 +605,7 @@ def analyse(project_id: int):
 
 
 @staff_bp.route("/<int:budget_id>/recensement", methods=["GET", "POST"])
+@upload_view(services.CENSUS_MAX_BYTES)
 @staff_required(*MANAGERS)
 def census(budget_id: int):
     budget = _staff_budget(budget_id)
@@ -730,6 +733,7 @@ def paper(budget_id: int):
 
 
 @staff_bp.route("/projets/<int:project_id>/suivi", methods=["GET", "POST"])
+@upload_view("MAX_IMAGE_BYTES")
 @staff_required(*WORKERS)
 def follow_up(project_id: int):
     project = _staff_project(project_id)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from core import uploads
 from core.db import db
 from core.errors import render_error
+from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
 from participation.problems import services
@@ -27,9 +28,6 @@ from tenants.context import current_tenant
 bp = Blueprint("problems", __name__, static_folder="static", static_url_path="/signalements-static")
 staff_bp = Blueprint("staff_problems", __name__, url_prefix="/gestion/signalements")
 
-#: The form's text fields on top of the photo (whose own limit, MAX_IMAGE_BYTES, is checked
-#: with a clear message by core.uploads).
-FORM_MARGIN_BYTES = 256 * 1024
 MANAGERS = (StaffRole.MODERATOR,)  # admins pass every role check
 
 
@@ -43,13 +41,6 @@ def _abort(code: int, message: str):
     except HTTPException as exc:
         exc.pnyx_message = message
         raise
-
-
-@bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    # Before CSRF reads the body: a huge upload is cut short, not spooled to disk.
-    if endpoint == "problems.new":
-        request.max_content_length = uploads.max_image_bytes() + FORM_MARGIN_BYTES
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -118,10 +109,11 @@ def photo(report_id: int):
     report = _visible_report(report_id)
     if not report.image_name:
         raise NotFound()
-    response = uploads.send_image(current_tenant().id, report.image_name, max_age=3600)
-    response.cache_control.public = False
-    response.cache_control.private = True
-    return response
+    # Hidden reports' photos reach staff only (_visible_report), and are then not cached.
+    public = services.is_public(report)
+    return uploads.send_image(
+        current_tenant().id, report.image_name, hideable=public, restricted=not public
+    )
 
 
 def _report_form() -> ReportForm:
@@ -131,6 +123,7 @@ def _report_form() -> ReportForm:
 
 
 @bp.route("/signalements/nouveau", methods=["GET", "POST"])
+@upload_view("MAX_IMAGE_BYTES")
 @login_required
 @posting_limit
 def new():

@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,10 +26,12 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
+from core import uploads
 from core.db import db
 from core.errors import render_error
 from core.i18n import date_fr
 from core.security.auth import safe_next
+from core.security.body_limits import upload_view
 from participation.accounts.models import Service, StaffRole, User
 from participation.engagement.antispam import posting_limit
 from participation.proposals import export, services
@@ -58,8 +59,6 @@ bp = Blueprint(
 staff_bp = Blueprint("staff_proposals", __name__, url_prefix="/gestion/propositions")
 
 #: Upper bound of a proposal form with its image (the image itself: 2 MB, checked later).
-FORM_MAX_BYTES = 3 * 1024 * 1024
-UPLOAD_ENDPOINTS = frozenset({"proposals.new", "proposals.edit"})
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -75,16 +74,12 @@ def _abort(code: int, message: str):
         raise
 
 
-@bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    # Before CSRF reads the body: a huge upload is cut short, not spooled to disk.
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = FORM_MAX_BYTES
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
-    return render_error(413, _("Le fichier envoyé est trop volumineux : 2 Mo au plus."))
+    size = uploads.format_megabytes(uploads.max_image_bytes())
+    return render_error(
+        413, _("La photo envoyée est trop volumineuse : %(size)s Mo au plus.", size=size)
+    )
 
 
 # --------------------------------------------------------------------------- lookups
@@ -227,23 +222,27 @@ def show(proposal_id: int):
 
 @bp.get("/medias/propositions/<filename>")
 def image(filename: str):
-    match = services.IMAGE_NAME_RE.fullmatch(filename)
-    if match is None:
+    if services.IMAGE_NAME_RE.fullmatch(filename) is None:
         raise NotFound()
-    response = send_from_directory(
-        services.image_folder(current_tenant().id),
-        filename,
-        mimetype=services.IMAGE_MIMETYPES[match.group(1)],
-        max_age=365 * 24 * 3600,  # the name changes with the content
-    )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    proposal = services.proposal_with_image(filename)
+    if proposal is None:
+        raise NotFound()
+    tenant_id = current_tenant().id
+    if services.is_public(proposal) and proposal.withdrawn_at is None:
+        # Can still be hidden or withdrawn later: private caching, for an hour at most.
+        return uploads.send_image(tenant_id, filename, hideable=True)
+    # Hidden by moderation, withdrawn, author blocked or draft process: staff only.
+    user = _user()
+    if services.is_manager(user) or (user is not None and services.can_answer(user, proposal)):
+        return uploads.send_image(tenant_id, filename, restricted=True)
+    raise NotFound()
 
 
 # --------------------------------------------------------------------------- submission
 
 
 @bp.route("/demarches/<int:process_id>/propositions/nouvelle", methods=["GET", "POST"])
+@upload_view("MAX_IMAGE_BYTES")
 @login_required
 @posting_limit
 def new(process_id: int):
@@ -292,6 +291,7 @@ def new(process_id: int):
 
 
 @bp.route("/propositions/<int:proposal_id>/modifier", methods=["GET", "POST"])
+@upload_view("MAX_IMAGE_BYTES")
 @login_required
 def edit(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)

@@ -30,6 +30,7 @@ from core.security.auth import (
     start_session,
     two_factor_verified,
 )
+from core.security.body_limits import upload_view
 from core.security.limits import LOGIN_LIMIT, TWO_FACTOR_LIMIT, limiter
 from participation.accounts.models import Invitation, Neighbourhood, Service, StaffRole, User
 from participation.staff import branding, services
@@ -59,7 +60,6 @@ PENDING_NEXT_KEY = "pending_2fa_next"
 ADMIN = StaffRole.ADMIN
 AUDIT_PER_PAGE = 50
 #: Upper bound of a settings form with its logo (the logo itself: 1 MB, checked later).
-SETTINGS_MAX_BYTES = 2 * 1024 * 1024
 
 BAD_CODE = _l("Ce code est incorrect ou a déjà été utilisé.")
 
@@ -83,13 +83,6 @@ def _get_or_404(model, object_id: int):
     if obj is None:
         raise NotFound()
     return obj
-
-
-@bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    # Runs before CSRF reads the body: a huge upload is cut short, not spooled to disk.
-    if endpoint == "staff.settings":
-        request.max_content_length = SETTINGS_MAX_BYTES
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -631,6 +624,7 @@ SETTINGS_KEYS = (
 
 
 @bp.route("/parametres", methods=["GET", "POST"])
+@upload_view(branding.MAX_LOGO_BYTES)
 @staff_required(ADMIN)
 def settings():
     current = services.read_settings(SETTINGS_KEYS)
