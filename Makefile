@@ -10,7 +10,7 @@ PYTEST_EXIT_FILE ?=
 RUN := $(PY) scripts/run.py
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test browser-deps lint format migrate worker seed bench clean clean-instance
+.PHONY: help venv run test browser-deps lint format migrate worker seed bench clean clean-instance nginx-deps serve-production
 
 help: ## List the targets with a one-line description (this list)
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -34,7 +34,7 @@ run: venv ## Run Pnyx locally: embedded PostgreSQL/Redis if not configured, migr
 
 # make exits 2 whatever the failure: PYTEST_EXIT_FILE, when given, receives pytest's own
 # exit code (.ci/run returns it).
-test: venv browser-deps ## Run the test suite (pytest-xdist, PYTEST_WORKERS=2); extra arguments in PYTEST_ARGS
+test: venv browser-deps nginx-deps ## Run the test suite (pytest-xdist, PYTEST_WORKERS=2); extra arguments in PYTEST_ARGS
 	@echo "$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"; \
 	status=0; $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
 	if [ -n "$(PYTEST_EXIT_FILE)" ]; then echo $$status > "$(PYTEST_EXIT_FILE)"; fi; \
@@ -52,6 +52,22 @@ browser-deps: ## Install Debian's chromium for the browser tests, if /usr/bin/ch
 		echo "  packages (not root) nor use sudo. Ask an administrator for: apt-get install chromium"; \
 		echo "  Until then the browser tests cannot run."; \
 	fi
+
+nginx-deps: ## Install Debian's nginx (production topology, its test and bench), if missing
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; \
+	else \
+		echo "nginx-deps: nginx is missing, and this user can neither install packages"; \
+		echo "  (not root) nor use sudo. Ask an administrator for: apt-get install nginx"; \
+		echo "  Until then the topology test is skipped and serve-production cannot run."; \
+	fi
+
+serve-production: venv nginx-deps ## Run as production does: nginx on PORT (5000) -> gunicorn (APP_PORT) + worker + scheduler
+	$(PY) scripts/nginx/serve.py
 
 lint: venv ## Check the code with ruff (lint rules and formatting), changing nothing
 	$(PY) -m ruff check .
