@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
 
 from core.db import db
-from core.jobs import redis_connection
+from core.redis_client import redis_connection
 from core.routing import TENANT_SITE
 
 

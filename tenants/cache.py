@@ -70,7 +70,7 @@ class TenantValueCache:
         return ALL_TENANTS_GENERATION_KEY.format(database=self.database)
 
     def _redis(self):
-        from core.jobs import redis_connection
+        from core.redis_client import redis_connection
 
         return redis_connection(self.app)
 

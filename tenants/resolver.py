@@ -78,7 +78,7 @@ class HostResolver:
 
     # -- internals ----------------------------------------------------------------------
     def _redis(self):
-        from core.jobs import redis_connection
+        from core.redis_client import redis_connection
 
         return redis_connection(self.app)
 

@@ -1091,7 +1091,7 @@ def _results_version(survey: Survey) -> tuple[int, str]:
 def _cache():
     from flask import current_app
 
-    from core.jobs import redis_connection
+    from core.redis_client import redis_connection
 
     return redis_connection(current_app)
 
