@@ -122,10 +122,20 @@ class VerificationProof(db.Model):
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     request_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("public.tenant_verification_requests.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey(
+            "public.tenant_verification_requests.id",
+            ondelete="CASCADE",
+            name="fk_tenant_verification_proofs_request_id",
+        ),
+        index=True,
     )
     dispute_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("public.tenant_disputes.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey(
+            "public.tenant_disputes.id",
+            ondelete="CASCADE",
+            name="fk_tenant_verification_proofs_dispute_id",
+        ),
+        index=True,
     )
     kind: Mapped[ProofKind] = mapped_column(_enum(ProofKind, "proof_kind"))
     # The name we gave the file on disk (never the uploaded name) and what it is.

@@ -117,13 +117,22 @@ def signup_path(commune) -> str:
     return f"/inscription-collectivite/{commune.kind}/{commune.code}"
 
 
+def slug_choices(page_html: str) -> list[str]:
+    """The subdomains the form offers: variants of the official name (issue 13)."""
+    return re.findall(r'type="radio" name="slug" id="slug-\d+" value="([^"]+)"', page_html) or [
+        value for value in re.findall(r'name="slug"[^>]*value="([^"]+)"', page_html)
+    ]
+
+
 def signup_data(page_html: str, **overrides) -> dict:
+    choices = slug_choices(page_html)
     data = {
         "csrf_token": csrf_token(page_html),
         "agent_name": "Camille Martin",
         "agent_role": "Chargée de mission participation",
+        "agent_phone": "03 89 32 58 58",
         "email": f"camille.{uuid.uuid4().hex[:8]}@mairie-exemple.fr",
-        "slug": f"ins-{uuid.uuid4().hex[:8]}",
+        "slug": choices[-1] if choices else "",
         "accept_terms": "y",
         "site_internet": "",
     }
@@ -227,7 +236,12 @@ def test_collectivite_page(signup_app, client):
     assert f"{population} habitant" in html
     from tenants.official import suggest_slug
 
-    assert f'value="{suggest_slug(commune)}"' in html  # the subdomain, suggested
+    # The subdomain: the official name's variants, the plain name first and chosen.
+    assert slug_choices(html)[0] == suggest_slug(commune)
+    assert re.search(
+        rf'value="{suggest_slug(commune)}"\s+checked|checked[^>]*value="{suggest_slug(commune)}"',
+        html,
+    )
     assert 'href="/conditions-plateforme"' in html
     assert 'name="site_internet"' in html  # the honeypot, in a hidden block
     assert re.search(r"<div hidden>\s*<label for=\"site_internet\"", html)
@@ -286,7 +300,8 @@ def test_subdomain_check(signup_app, client):
     ("slug", "message"),
     [
         ("www", "est réservée"),
-        ("Mul House!", "lettres minuscules sans accent"),
+        ("Mul House!", "L'adresse doit reprendre le nom de"),
+        ("mairie-de-paris", "L'adresse doit reprendre le nom de"),
     ],
 )
 def test_the_form_refuses_a_bad_subdomain(signup_app, client, slug, message):
@@ -297,17 +312,28 @@ def test_the_form_refuses_a_bad_subdomain(signup_app, client, slug, message):
     assert response.status_code == 200
     html = text(response)
     assert message in html
-    assert 'aria-invalid="true"' in html and "Le formulaire contient des erreurs" in html
+    # The radio group says what is wrong (its fieldset is described by the error).
+    assert 'aria-describedby="slug-hint slug-error"' in html
+    assert "Le formulaire contient des erreurs" in html
     assert tenant_count(signup_app) == before
 
 
 def test_the_form_refuses_a_taken_subdomain(signup_app, client):
-    taken = tenant_for(signup_app, free_commune(signup_app), provision=False)
+    from tenants.services import slug_variants
+
     commune = free_commune(signup_app)
     page = text(client.get(signup_path(commune)))
-    html = text(client.post(signup_path(commune), data=signup_data(page, slug=taken.slug)))
-    assert f"L'adresse « {taken.slug} » est déjà utilisée." in html
+    # A homonym (or a sign-up racing this one) takes one of the offered variants meanwhile.
+    variant = slug_choices(page)[0]
+    assert variant in slug_variants(commune)
+    other = free_commune(signup_app, "ville")
+    assert other != commune
+    tenant_for(signup_app, other, provision=False, slug=variant)
+    html = text(client.post(signup_path(commune), data=signup_data(page, slug=variant)))
+    assert f"L'adresse « {variant} » est déjà utilisée." in html
     assert (commune.kind, commune.code) not in _taken_codes(signup_app)
+    # Offered no more.
+    assert variant not in slug_choices(text(client.get(signup_path(commune))))
 
 
 def test_the_form_says_what_is_missing(signup_app, client):
@@ -349,7 +375,7 @@ def test_the_form_needs_the_csrf_token(signup_app, client):
 # --------------------------------------------------------------------------- the whole flow
 
 
-def test_sign_up_creates_an_active_space_with_a_trial_and_invites_the_agent(
+def test_sign_up_creates_a_pending_space_with_a_trial_and_invites_the_agent(
     signup_app, client, mailbox
 ):
     from billing.models import Subscription
@@ -358,7 +384,6 @@ def test_sign_up_creates_an_active_space_with_a_trial_and_invites_the_agent(
     from tenants.models import Tenant
 
     commune = free_commune(signup_app)
-    slug = f"ins-{uuid.uuid4().hex[:8]}"
     # A free webmail address is accepted: many small town halls have nothing else.
     email = f"mairie.{uuid.uuid4().hex[:8]}@orange.fr"
 
@@ -367,6 +392,7 @@ def test_sign_up_creates_an_active_space_with_a_trial_and_invites_the_agent(
     chosen = client.get(f"/inscription-collectivite?choix=commune:{commune.code}")
     assert chosen.status_code == 303
     page = text(client.get(chosen.headers["Location"]))
+    slug = slug_choices(page)[0]
     response = client.post(
         signup_path(commune), data=signup_data(page, email=email.upper(), slug=slug)
     )
@@ -377,7 +403,9 @@ def test_sign_up_creates_an_active_space_with_a_trial_and_invites_the_agent(
     with signup_app.app_context():
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
         assert tenant is not None and tenant.code == commune.code
-        assert tenant.status == "active"
+        # Self-service: built, but hidden from citizens until verified (issue 13).
+        assert tenant.status == "pending_verification"
+        assert tenant.verification_required and tenant.verified_at is None
         assert tenant.primary_host == f"{slug}.{PLATFORM}"
         subscription = db.session.scalar(
             sa.select(Subscription).where(Subscription.tenant_id == tenant.id)
@@ -403,16 +431,22 @@ def test_sign_up_creates_an_active_space_with_a_trial_and_invites_the_agent(
     assert link.startswith(f"http://{slug}.{PLATFORM}/")
 
     html = text(client.get(progress_url))
-    assert "Prêt : votre espace est en ligne." in html
+    assert "Espace créé : vérification en cours." in html
+    assert re.search(r'data-progress-panel="ready" hidden', html)
     assert f'href="http://{slug}.{PLATFORM}/"' in html
     assert "Consultez votre messagerie." in html
     assert 'http-equiv="refresh"' not in html
     assert email not in html  # the page needs no log-in: it names nobody
     status = client.get(progress_url + "/etat").get_json()
-    assert status == {"state": "ready", "message": "Prêt : votre espace est en ligne."}
+    assert status == {
+        "state": "pending_verification",
+        "message": "Espace créé : vérification en cours.",
+    }
 
-    # The space answers on its subdomain.
-    assert host_client(signup_app, f"{slug}.{PLATFORM}").get("/").status_code == 200
+    # The space answers on its subdomain, with the page saying it is being verified.
+    public = host_client(signup_app, f"{slug}.{PLATFORM}").get("/")
+    assert public.status_code == 200
+    assert "Espace en cours de vérification" in text(public)
 
 
 def token_for(app, tenant_id: int) -> str:

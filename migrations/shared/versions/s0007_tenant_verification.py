@@ -30,11 +30,13 @@ def _timestamps():
     ]
 
 
-def _fk(column: str, table: str, referred: str, ondelete: str) -> sa.ForeignKeyConstraint:
+def _fk(
+    column: str, table: str, referred: str, ondelete: str, name: str | None = None
+) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         [column],
         [f"{S}.{referred}.id"],
-        name=f"fk_{table}_{column}_{referred}",
+        name=name or f"fk_{table}_{column}_{referred}",
         ondelete=ondelete,
     )
 
@@ -138,8 +140,21 @@ def upgrade() -> None:
             "uploaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name="pk_tenant_verification_proofs"),
-        _fk("request_id", "tenant_verification_proofs", "tenant_verification_requests", "CASCADE"),
-        _fk("dispute_id", "tenant_verification_proofs", "tenant_disputes", "CASCADE"),
+        # The conventional names would pass PostgreSQL's 63 characters.
+        _fk(
+            "request_id",
+            "tenant_verification_proofs",
+            "tenant_verification_requests",
+            "CASCADE",
+            name="fk_tenant_verification_proofs_request_id",
+        ),
+        _fk(
+            "dispute_id",
+            "tenant_verification_proofs",
+            "tenant_disputes",
+            "CASCADE",
+            name="fk_tenant_verification_proofs_dispute_id",
+        ),
         sa.CheckConstraint(
             "(request_id IS NULL) <> (dispute_id IS NULL)",
             name="ck_tenant_verification_proofs_one_owner",
