@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,14 +34,13 @@ class Required(InputRequired):
 
 def plan_label(plan: Plan) -> str:
     """« Commune de moins de 3 500 habitants — mensuel : 49,00 € HT par mois (58,80 € TTC) »."""
-    return str(
-        _l(
-            "%(name)s : %(price)s HT %(interval)s (%(total)s TTC)",
-            name=plan.name,
-            price=money_eur(Decimal(plan.price_cents_excl_vat) / 100),
-            interval=INTERVAL_LABELS.get(plan.interval, ""),
-            total=money_eur(Decimal(plan.price_cents_incl_vat) / 100),
-        )
+    # gettext (a plain str, escaped where shown): never a lazy string around data.
+    return _(
+        "%(name)s : %(price)s HT %(interval)s (%(total)s TTC)",
+        name=plan.name,
+        price=money_eur(Decimal(plan.price_cents_excl_vat) / 100),
+        interval=INTERVAL_LABELS.get(plan.interval, ""),
+        total=money_eur(Decimal(plan.price_cents_incl_vat) / 100),
     )
 
 

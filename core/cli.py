@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -14,8 +16,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @demo_cli.command("seed")
 def seed_command() -> None:
-    """Create the demo platform and collectivités (idempotent)."""
-    for line in demo.seed_all():
+    """Create the demo platform and collectivités (idempotent). Refused in production."""
+    try:
+        lines = demo.seed_all()
+    except demo.DemoRefused as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(1)
+    for line in lines:
         click.echo(line)
 
 

@@ -21,6 +21,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -109,12 +110,30 @@ def send_mail(to: str, template: str, *, headers: dict | None = None, **context)
     )
 
 
+# RFC 2369/8058 headers are read by mail providers as they are: the default policy turns a
+# value with a word over 78 characters (any real unsubscribe URL) into RFC 2047 encoded-words,
+# which providers do not decode, and one-click unsubscribe breaks. They are written as plain
+# header values (folded only between URLs), under a policy that never refolds raw values.
+_PLAIN_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+_POLICY = email_policy.default.clone(refold_source="none")
+
+
+def _plain_header_value(name: str, value: str) -> str:
+    if re.search(r"[\r\n]", value) or not value.isascii():
+        raise ValueError(f"{name} must be one line of ASCII")
+    # Fold between the URLs of the list (RFC 2369 allows whitespace there, not inside one).
+    return re.sub(r">\s*,\s*<", ">,\n <", value.strip())
+
+
 def build_email(message: Message, mail_from: str) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=_POLICY)
     email["From"] = mail_from
     email["To"] = message.to
     email["Subject"] = message.subject
     for name, value in message.headers.items():
+        if name.lower() in _PLAIN_HEADERS:
+            email.set_raw(name, _plain_header_value(name, value))
+            continue
         email[name] = value
     if "Date" not in email:
         email["Date"] = formatdate(localtime=True)

@@ -34,6 +34,8 @@ DEMO_ACCOUNTS = [
 
 @demo.register(order=20)
 def seed_platform_accounts():
+    # Also when called on its own: these credentials are public (README).
+    demo.refuse_in_production()
     login_url = f"{current_app.config['PREFERRED_URL_SCHEME']}://"
     login_url += f"{current_app.config['PLATFORM_DOMAIN']}/connexion"
     yield f"Platform accounts (log in at {login_url}, password {DEMO_PASSWORD}):"

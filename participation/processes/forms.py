@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -78,8 +79,11 @@ class ProcessForm(FlaskForm):
 
     def set_choices(self, themes, neighbourhoods) -> None:
         self.theme_id.choices = [(NO_THEME, _l("Aucun thème"))] + [(t.id, t.name) for t in themes]
+        # gettext, not lazy_gettext: a LazyString counts as safe markup (its __html__ is
+        # the raw text), so a neighbourhood named "<script>…" would reach the page as HTML.
+        # A plain str is escaped by WTForms and Jinja like any other text.
         self.neighbourhood_id.choices = [(WHOLE_TERRITORY, _l("Tout le territoire"))] + [
-            (n.id, _l("Quartier : %(name)s", name=n.name)) for n in neighbourhoods
+            (n.id, _("Quartier : %(name)s", name=n.name)) for n in neighbourhoods
         ]
 
 
