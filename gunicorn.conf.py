@@ -32,6 +32,8 @@ workers = _int("PNYX_GUNICORN_WORKERS", multiprocessing.cpu_count())
 worker_class = os.environ.get("PNYX_GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("PNYX_GUNICORN_THREADS", 4)
 backlog = _int("PNYX_GUNICORN_BACKLOG", 2048)
+# Keep above nginx's upstream keepalive_timeout (4 s, scripts/nginx/pnyx.conf.template): nginx
+# must be the side that closes an idle connection, or a POST sent as gunicorn closes is a 502.
 keepalive = _int("PNYX_GUNICORN_KEEPALIVE", 5)
 timeout = _int("PNYX_GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("PNYX_GUNICORN_GRACEFUL_TIMEOUT", 30)
@@ -42,7 +44,10 @@ max_requests_jitter = _int("PNYX_GUNICORN_MAX_REQUESTS_JITTER", 0)
 loglevel = os.environ.get("PNYX_GUNICORN_LOGLEVEL", "warning")
 accesslog = os.environ.get("PNYX_GUNICORN_ACCESSLOG") or None
 errorlog = "-"
-# The reverse proxy in front terminates TLS; ProxyFix (TRUSTED_PROXY_COUNT) reads its headers.
+# Never exposed directly: nginx in front (scripts/nginx, docs/deployment.md) buffers requests,
+# since a gthread worker gives a thread to each connection and reads it with no timeout (8
+# slow clients held every thread: bench/slowloris.py). nginx terminates TLS; ProxyFix
+# (TRUSTED_PROXY_COUNT=1) reads its X-Forwarded-For and X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("PNYX_GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # How long a thread may hold the GIL before another thread of the worker must get it. A

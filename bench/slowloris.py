@@ -291,8 +291,9 @@ def main(argv: list[str]) -> int:
             "TRUSTED_PROXY_COUNT": "1",
         }
         print(
-            f"{args.clients} slow clients ({'silent' if args.silent else 'one header byte'} "
-            f"every {args.interval:g} s), {args.requests} GETs of {host}/ by "
+            f"{args.clients} slow clients "
+            f"({'silent' if args.silent else f'one header byte every {args.interval:g} s'}), "
+            f"{args.requests} GETs of {host}/ by "
             f"{args.concurrency} clients",
             flush=True,
         )

@@ -2,16 +2,17 @@
 """``make serve-production``: Pnyx on this machine as production runs it.
 
 nginx on 127.0.0.1:$PORT (5000) in front of gunicorn (gunicorn.conf.py) on
-127.0.0.1:$APP_PORT ($PORT + 1), plus the worker and the scheduler. The services around
-them are those of ``make run`` (scripts/run.py): DATABASE_URL / REDIS_URL from the
-environment or the embedded PostgreSQL and Redis under instance/, the mail sink, then
-``tenants migrate`` and ``demo seed`` (not with PNYX_ENV=production, where the demo
-accounts must not exist). nginx's configuration, pid, logs and temporary files are under
-instance/nginx/. Ctrl-C stops everything it started.
+127.0.0.1:$APP_PORT ($PORT + 1), plus the worker, the jobs outbox relay and the scheduler.
+The services around them are those of ``make run`` (scripts/run.py): DATABASE_URL and
+REDIS_URL from the environment or the embedded PostgreSQL and Redis under instance/, the
+mail sink, then ``tenants migrate`` and ``demo seed`` (not with PNYX_ENV=production, where
+the demo accounts must not exist). nginx's configuration, pid, logs and temporary files
+are under instance/nginx/. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -71,10 +72,16 @@ def serve(sup: run.Supervisor) -> int:
 
     sup.spawn("web", gunicorn_command(app_port))
     sup.spawn("worker", run.flask_command("worker"))
-    sup.spawn(
-        "scheduler",
-        [sys.executable, "-m", "rq.cli", "cron", "core.cron", "--url", sup.env["REDIS_URL"]],
-    )
+    if importlib.util.find_spec("core.outbox") is not None:
+        # Hands the jobs written in the outbox table to rq (docs/deployment.md).
+        sup.spawn("relay", run.flask_command("jobs", "relay"))
+    if importlib.util.find_spec("core.scheduler") is not None:
+        sup.spawn("scheduler", run.flask_command("jobs", "scheduler"))
+    else:
+        sup.spawn(
+            "scheduler",
+            [sys.executable, "-m", "rq.cli", "cron", "core.cron", "--url", sup.env["REDIS_URL"]],
+        )
     sup.spawn("nginx", nginx_command(PREFIX, binary))
 
     announced = False
@@ -98,7 +105,7 @@ def banner(sup: run.Supervisor, port: int, app_port: int) -> None:
         f"  Platform    http://{domain}/",
         *(f"  Tenant      http://{slug}.{domain}/" for slug in run.DEMO_TENANTS),
         f"  nginx       127.0.0.1:{port} (files in {run.relative(PREFIX)}/)",
-        f"  gunicorn    127.0.0.1:{app_port} (gunicorn.conf.py), worker and scheduler",
+        f"  gunicorn    127.0.0.1:{app_port} (gunicorn.conf.py); worker, relay, scheduler",
         f"  E-mails     {sup.mail_note}",
         "Press Ctrl-C to stop everything.",
         "",
