@@ -10,7 +10,12 @@ Without a limit, a 1 GB chunked POST to the Stripe webhook grew a worker by 620 
   ``wsgi.input_terminated`` (gunicorn always does; Werkzeug's server does for chunked
   bodies). A server that sets neither gives the app an empty body, never an endless one.
 
-So no WSGI middleware is needed: what matters is that the limit is set before anything
+One gap: Werkzeug's ``LimitedStream.read()`` (read everything: urlencoded forms, JSON,
+``request.get_data()``) stops *silently* at the limit, so a chunked body over it was cut
+but parsed truncated (a 400 or, worse, half a payload taken for the whole). The hook
+below gives such bodies a stream that answers 413 when more than the limit was sent.
+
+No WSGI middleware is needed: what matters is that the limit is set before anything
 reads the body, and Flask-WTF's CSRF check reads the form in a ``before_request`` hook.
 Hence the one per-view way to raise the limit:
 
@@ -38,6 +43,8 @@ import functools
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 
 #: Attribute set on a view function by :func:`upload_view`.
 LIMITS_ATTRIBUTE = "pnyx_upload_limits"
@@ -94,13 +101,32 @@ def upload_view(*limits: Limit) -> Callable:
     return decorator
 
 
+class _StrictMaxStream(LimitedStream):
+    """``LimitedStream`` with a maximum whose read-everything also refuses a longer body."""
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        # Stopped at the limit: one byte more from the client means the body was longer.
+        if self.is_exhausted and self._stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
 def _raise_limit_for_upload_views() -> None:
-    if request.endpoint is None:
-        return
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     limits = getattr(view, LIMITS_ATTRIBUTE, None)
     if limits:
         request.max_content_length = body_limit_for(limits)
+    environ = request.environ
+    limit = request.max_content_length
+    if (
+        limit is not None
+        and request.content_length is None
+        and "wsgi.input_terminated" in environ
+        and "stream" not in request.__dict__
+    ):
+        # A body without Content-Length (chunked): the strict stream (module docstring).
+        request.__dict__["stream"] = _StrictMaxStream(environ["wsgi.input"], limit, is_max=True)
 
 
 def init_app(app: Flask) -> None:
