@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from core.db import db
 from core.platform.models import PlatformRole
@@ -55,10 +55,16 @@ DISPUTE_LABELS = {
 }
 
 
-class Required(InputRequired):
+class Required(DataRequired):
+    """Blank-only text counts as missing; no "(obligatoire)" marker on these short forms."""
+
     def __init__(self, message=None) -> None:
         super().__init__(message)
         self.field_flags = {}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class ActionForm(FlaskForm):
@@ -68,6 +74,7 @@ class ActionForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         _l("Motif (envoyé au demandeur)"),
+        filters=[_strip],
         validators=[
             Required(_l("Indiquez la raison du refus.")),
             Length(max=verification.REASON_MAX_LENGTH),
@@ -78,6 +85,7 @@ class ReasonForm(FlaskForm):
 class MoreInfoForm(FlaskForm):
     message = TextAreaField(
         _l("Ce qui manque (envoyé au demandeur)"),
+        filters=[_strip],
         validators=[
             Required(_l("Indiquez ce qui manque à la demande.")),
             Length(max=verification.REASON_MAX_LENGTH),
