@@ -30,6 +30,11 @@ Généré le {when} (UTC).
 Chaque fichier CSV est une table de l'espace (encodage UTF-8, séparateur virgule, première
 ligne : noms des colonnes). Les mots de passe, secrets de double authentification, codes de
 secours et jetons ne sont pas exportés.
+
+Les fichiers reproduisent les données telles qu'elles sont enregistrées, textes des
+habitants compris : ouvrez-les avec l'import de données de votre tableur (« Données >
+À partir d'un fichier texte/CSV »), pas d'un double clic, car une cellule qui commence par
+=, +, - ou @ pourrait y être lue comme une formule.
 """
 
 

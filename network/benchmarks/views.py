@@ -6,8 +6,6 @@ Every figure comes from queries.shared_figures (consent and small counts applied
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 
@@ -16,6 +14,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.csvexport import excel_csv
 from core.db import db
 from core.platform.services import record_platform_action
 from core.security.auth import two_factor_required
@@ -268,9 +267,7 @@ CSV_COLUMNS = (
 @bp.route("/reseaux/<slug>/indicateurs.csv")
 def export_csv(slug: str):
     network = _network(slug)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\n")
-    writer.writeheader()
+    rows = []
     for row in _export_rows(network):
         metric = METRICS_BY_KEY[row["indicateur"]]
         row.update(
@@ -280,8 +277,9 @@ def export_csv(slug: str):
             definition=f"{metric.definition} Formule : {metric.formula}.",
             licence=LICENCE,
         )
-        writer.writerow(row)
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+        rows.append([row.get(column, "") for column in CSV_COLUMNS])
+    # The shared writer (BOM, ";") neutralises formulas: collectivité names are user data.
+    response = Response(excel_csv(CSV_COLUMNS, rows, lineterminator="\n"), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="indicateurs-{network.slug}.csv"'
     )

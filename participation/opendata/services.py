@@ -14,8 +14,6 @@ Other packages add theirs with :func:`register_dataset`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -29,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from core.csvexport import open_data_csv
 from core.db import db
 from participation.accounts.models import User
 from participation.debates.models import Argument, Comment, Debate
@@ -477,24 +476,22 @@ def bundle_name(tenant: TenantRef) -> str:
 
 
 def _csv_bytes(dataset: Dataset) -> tuple[bytes, int]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([field.name for field in dataset.fields])
-    count = 0
-    for row in dataset.rows():
-        writer.writerow(row)
-        count += 1
-    return buffer.getvalue().encode("utf-8"), count
+    # Citizens wrote these texts and anyone opens the files in a spreadsheet: the shared
+    # writer neutralises formulas (CSV injection), as in the staff exports.
+    text, count = open_data_csv([field.name for field in dataset.fields], dataset.rows())
+    return text.encode("utf-8"), count
 
 
 def _dictionary() -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["fichier", "champ", "type", "description"])
-    for dataset in DATASETS:
-        for field in dataset.fields:
-            writer.writerow([dataset.filename, field.name, field.type, field.meaning])
-    return buffer.getvalue().encode("utf-8")
+    text, _count = open_data_csv(
+        ["fichier", "champ", "type", "description"],
+        (
+            [dataset.filename, field.name, field.type, field.meaning]
+            for dataset in DATASETS
+            for field in dataset.fields
+        ),
+    )
+    return text.encode("utf-8")
 
 
 def _readme(tenant: TenantRef, built_at: datetime, counts: dict[str, int]) -> bytes:

@@ -1,28 +1,23 @@
 """CSV export of proposals, for French Excel: UTF-8 with a BOM (else Excel reads Latin-1),
 ``;`` as the separator (the comma is the French decimal separator), one row per proposal.
 
-Cells that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR)
-are prefixed with an apostrophe: an exported citizen text must never run in the agent's
-spreadsheet (CSV injection).
+Cells that a spreadsheet would read as a formula are neutralised by the shared writer
+(core/csvexport.py): an exported citizen text must never run in the agent's spreadsheet.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from core.csvexport import excel_csv
 from participation.proposals.models import Proposal
 from participation.proposals.services import public_name, status_label
 
-BOM = "\ufeff"
-SEPARATOR = ";"
 PARIS = ZoneInfo("Europe/Paris")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS = (
     _l("Numéro"),
@@ -42,15 +37,6 @@ COLUMNS = (
     _l("Répondue le"),
     _l("Retirée le"),
 )
-
-
-def safe_cell(value: object) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _date(value: date | None) -> str:
@@ -86,10 +72,6 @@ def proposal_row(proposal: Proposal) -> list[object]:
 
 def proposals_csv(proposals: Iterable[Proposal]) -> str:
     """The whole file as text, BOM first; lines end with CRLF as RFC 4180 says."""
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer, delimiter=SEPARATOR, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([str(column) for column in COLUMNS])
-    for proposal in proposals:
-        writer.writerow([safe_cell(value) for value in proposal_row(proposal)])
-    return buffer.getvalue()
+    return excel_csv(
+        [str(column) for column in COLUMNS], (proposal_row(proposal) for proposal in proposals)
+    )

@@ -8,7 +8,6 @@ Services add and flush, never commit, never read ``request``; a broken rule rais
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections import defaultdict
@@ -24,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
 from core.audit import record_action
+from core.csvexport import BOM, SafeWriter
 from core.db import db
 from participation.accounts.models import StaffRole, User
 from participation.processes.models import Phase, Process, ProcessState
@@ -1311,17 +1311,6 @@ def outcome_visible(survey: Survey, user) -> bool:
 
 # --------------------------------------------------------------------------- export
 
-BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def export_csv(survey: Survey, actor: User) -> tuple[str, int]:
     """The responses, one row each, for French Excel (BOM, ``;``). Anonymous surveys
     carry no account data at all; identified ones the display name only (no e-mail)."""
@@ -1330,7 +1319,8 @@ def export_csv(survey: Survey, actor: User) -> tuple[str, int]:
     labels = {o.id: o.label for q in questions for o in q.options}
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(buffer, delimiter=";")
+    # Every cell is neutralised there (CSV injection): the answers are citizens' text.
+    writer = SafeWriter(buffer, delimiter=";")
     header = [_("Réponse n°"), _("Reçue le"), _("Canal")]
     if not survey.is_anonymous:
         header.append(_("Participant·e"))
@@ -1385,7 +1375,7 @@ def export_csv(survey: Survey, actor: User) -> tuple[str, int]:
             name, deleted = row[3], row[4]
             cells.append(User.ANONYMOUS_NAME if deleted or name is None else name)
         cells += [" | ".join(str(v) for v in answers[response_id].get(q.id, [])) for q in questions]
-        writer.writerow([safe_cell(cell) for cell in cells])
+        writer.writerow(cells)
     _audit("surveys.exported", actor, survey.id, responses=len(responses))
     return buffer.getvalue(), len(responses)
 
