@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from core.platform.models import PlatformUser, PlatformUserSession
     from core.platform.views import bp, load_platform_user
     from core.security.auth import Realm, register_realm
+    from tenants import verification_demo  # noqa: F401 - the verification demo
 
     # The platform site: no subdomain marker (tenant blueprints use subdomain="tenant").
     app.register_blueprint(bp)

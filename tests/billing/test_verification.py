@@ -477,3 +477,28 @@ def test_pending_state_survives_a_suspension(vapp):
     assert tenant.status == TenantStatus.PENDING_VERIFICATION  # never skips verification
     tenant.mark_verified(datetime.now(UTC))
     assert tenant.status == TenantStatus.ACTIVE
+
+
+def test_demo_seed_is_idempotent(vapp):
+    from tenants.verification_demo import seed_verification
+
+    with vapp.app_context():
+        first = list(seed_verification())
+        second = list(seed_verification())
+        assert first == second
+        rows = db.session.execute(
+            sa.text(
+                "SELECT t.status, r.requester_name, count(p.id) AS proofs"
+                "  FROM public.tenants t"
+                "  JOIN public.tenant_verification_requests r ON r.tenant_id = t.id"
+                "  LEFT JOIN public.tenant_verification_proofs p ON p.request_id = r.id"
+                " WHERE t.slug = 'colmar' GROUP BY t.status, r.requester_name"
+            )
+        ).all()
+        domains = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM public.official_email_domains WHERE domain = 'mulhouse.fr'"
+            )
+        )
+    assert [tuple(r) for r in rows] == [("pending_verification", "Claire Dubois", 1)]
+    assert domains == 1
