@@ -54,6 +54,7 @@ from itsdangerous import URLSafeTimedSerializer
 from bench.tenancy import heading, scratch_database
 from core.app import create_app
 from core.db import db
+from core.security.auth import SESSION_RECORD_KEY, issue_session_tokens
 from core.security.sessions import session_serializer, tenant_salt
 from tenants.context import tenant_context
 from tenants.migrate import upgrade_public
@@ -174,15 +175,23 @@ def choose(rng: random.Random, projects: dict[str, int]) -> list[int]:
 
 
 # -- credentials -------------------------------------------------------------------------
-def credentials(secret_key: str, tenant_id: int, user_ids: list[int]) -> list[tuple[str, str]]:
+def credentials(
+    secret_key: str, tenant_id: int, user_ids: list[int], session_tokens: dict[int, str]
+) -> list[tuple[str, str]]:
     """(session cookie, CSRF form token) per voter, signed exactly as the app signs them
-    (core.security.sessions: one salt per tenant; Flask-WTF's token salt)."""
+    (core.security.sessions: one salt per tenant; Flask-WTF's token salt), naming the
+    voter's server-side session record (core.security.auth)."""
     cookies = session_serializer(secret_key, tenant_salt(tenant_id))
     tokens = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token")
     out = []
     for user_id in user_ids:
         raw = secrets.token_hex(20)  # what Flask-WTF keeps in the session
-        session = {"_user_id": f"t{tenant_id}:{user_id}:1", "_fresh": True, "csrf_token": raw}
+        session = {
+            "_user_id": f"t{tenant_id}:{user_id}:1",
+            SESSION_RECORD_KEY: session_tokens[user_id],
+            "_fresh": True,
+            "csrf_token": raw,
+        }
         out.append((cookies.dumps(session), tokens.dumps(raw)))
     return out
 
@@ -426,7 +435,9 @@ def main() -> int:
         heading(f"Seeding {args.voters:,} eligible voters")
         start = time.perf_counter()
         budget_id, projects, user_ids = seed(app, tenant_id, args.voters)
-        creds = credentials(secret_key, tenant_id, user_ids)
+        with app.app_context(), tenant_context(tenant_id):
+            session_tokens = issue_session_tokens("tenant", user_ids)
+        creds = credentials(secret_key, tenant_id, user_ids, session_tokens)
         rng = random.Random(SEED)
         jobs, expected = [], Counter()
         for cookie, token in creds:

@@ -447,7 +447,12 @@ def client_identifier(app: Flask) -> str:
 
 
 def session_cookie(
-    secret_key: str, tenant_id: int, user_id: int, session_version: int, identifier: str
+    secret_key: str,
+    tenant_id: int,
+    user_id: int,
+    session_version: int,
+    identifier: str,
+    session_token: str,
 ) -> str:
     """A session cookie for ``user_id``, signed exactly as the app signs it (as
     bench/ballots.py's credentials(): the tenant's salt, Flask's serializer and SHA-1)."""
@@ -456,6 +461,8 @@ def session_cookie(
     serializer = session_serializer(secret_key, tenant_salt(tenant_id))
     session = {
         "_user_id": f"t{tenant_id}:{user_id}:{session_version}",
+        # The server-side session record it names (core.security.auth).
+        "pnyx_sid": session_token,
         "_fresh": True,
         "_id": identifier,
         # What Flask-WTF keeps in the session once a form was shown: the log-out form of
@@ -467,14 +474,20 @@ def session_cookie(
 
 def add_cookies(app: Flask, targets: list[dict], secret_key: str) -> None:
     cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
+    from core.security.auth import issue_session_tokens
+    from tenants.context import tenant_context
+
     identifier = client_identifier(app)
     for target in targets:
+        with app.app_context(), tenant_context(target["tenant_id"]):
+            token = issue_session_tokens("tenant", [target["citizen_id"]])[target["citizen_id"]]
         cookie = session_cookie(
             secret_key,
             target["tenant_id"],
             target["citizen_id"],
             target["citizen_version"],
             identifier,
+            token,
         )
         target["cookie"] = f"{cookie_name}={cookie}"
 

@@ -396,7 +396,13 @@ def measure(app: Flask, seeded: Seeded, requests: int) -> dict[str, PageResult]:
     heading(f"Flask test client, {requests} requests per page, interleaved, logged-in citizen")
     client = app.test_client()
     base_url = f"http://{seeded.tenant_host}/"
+    from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+    from tenants.context import tenant_context
+
+    with app.app_context(), tenant_context(seeded.tenant_id):
+        token = issue_session_token("tenant", seeded.viewer_id)
     with client.session_transaction(base_url=base_url) as sess:
+        sess[SESSION_RECORD_KEY] = token
         sess["_user_id"] = f"t{seeded.tenant_id}:{seeded.viewer_id}:{seeded.viewer_version}"
         sess["_fresh"] = True
     process = seeded.process_id

@@ -251,7 +251,13 @@ def measure(app: Flask, seeded: dict, responses: int, requests: int) -> dict:
     for who in ("citizen", "admin"):
         client = app.test_client()
         user_id, version = seeded[who]
+        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+        from tenants.context import tenant_context
+
+        with app.app_context(), tenant_context(seeded["tenant_id"]):
+            token = issue_session_token("tenant", user_id)
         with client.session_transaction(base_url=base_url) as sess:
+            sess[SESSION_RECORD_KEY] = token
             sess["_user_id"] = f"t{seeded['tenant_id']}:{user_id}:{version}"
             sess["_fresh"] = True
             sess["pnyx_2fa"] = True
