@@ -36,7 +36,15 @@ from core.security.auth import (
     two_factor_required,
     two_factor_verified,
 )
-from core.security.limits import LOGIN_LIMIT, TWO_FACTOR_LIMIT, limiter
+from core.security.limits import (
+    LOGIN_ACCOUNT_LIMIT,
+    LOGIN_LIMIT,
+    TWO_FACTOR_LIMIT,
+    account_key,
+    client_key,
+    failed_login,
+    limiter,
+)
 from tenants.models import MigrationState, Tenant, TenantKind, TenantStatus
 from tenants.urls import tenant_url
 
@@ -155,11 +163,14 @@ def _pending_account_key() -> str:
     if isinstance(pending, dict) and pending.get("email"):
         # Per account whatever the address: guessing codes from many addresses is slow too.
         return f"platform-2fa-account|{pending['email']}"
-    return f"platform-2fa-host|{request.host.lower()}|{request.remote_addr}"
+    return f"platform-2fa-host|{client_key()}"
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    LOGIN_ACCOUNT_LIMIT, methods=["POST"], key_func=account_key, deduct_when=failed_login
+)
 def login():
     if current_user.is_authenticated and two_factor_verified():
         return redirect(safe_next(request.args.get("next"), _home_for(current_user)))

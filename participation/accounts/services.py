@@ -11,6 +11,7 @@ collectivité's site is worthless on another's, even with the same user id.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -294,16 +295,38 @@ def record_login(user: User) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if ``email`` has a live account; silent otherwise."""
+    """Mail a reset link if ``email`` has a live account.
+
+    Otherwise the same work is done for nobody: a stand-in account's link signed, the same
+    mail rendered, a job enqueued that sends nothing (core.security.decoy). The answer then
+    takes as long either way and tells no one whether the address has an account."""
     user = get_user_by_email(email)
-    if user is None or not user.is_active:
+    if user is not None and user.is_active:
+        send_mail(
+            user.email,
+            "account_reset",
+            user=user,
+            tenant=_tenant(),
+            link=_link("accounts.reset_password", token=reset_token(user)),
+            minutes=RESET_MAX_AGE // 60,
+        )
         return
-    send_mail(
-        user.email,
+    from types import SimpleNamespace
+
+    from core.security.decoy import DECOY_ADDRESS, send_decoy_mail
+
+    stand_in = SimpleNamespace(
+        id=0,
+        email=DECOY_ADDRESS,
+        display_name=DECOY_ADDRESS.split("@")[0],
+        password_hash=secrets.token_hex(16),
+        session_version=0,
+    )
+    send_decoy_mail(
         "account_reset",
-        user=user,
+        user=stand_in,
         tenant=_tenant(),
-        link=_link("accounts.reset_password", token=reset_token(user)),
+        link=_link("accounts.reset_password", token=reset_token(stand_in)),
         minutes=RESET_MAX_AGE // 60,
     )
 

@@ -29,9 +29,13 @@ from core.mail import send_mail
 from core.security.auth import end_session, start_session
 from core.security.limits import (
     EMAIL_RESEND_LIMIT,
+    LOGIN_ACCOUNT_LIMIT,
     LOGIN_LIMIT,
+    RESET_ACCOUNT_LIMIT,
     RESET_LIMIT,
     SIGNUP_LIMIT,
+    account_key,
+    failed_login,
     limiter,
 )
 from core.security.passwords import verify_password
@@ -200,6 +204,9 @@ def _hand_over_to_two_factor(user: User, next_url: str | None) -> None:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    LOGIN_ACCOUNT_LIMIT, methods=["POST"], key_func=account_key, deduct_when=failed_login
+)
 def login():
     if current_user.is_authenticated:
         return redirect(_next(request.args.get("next")))
@@ -258,6 +265,7 @@ def logout():
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit(RESET_LIMIT, methods=["POST"])
+@limiter.limit(RESET_ACCOUNT_LIMIT, methods=["POST"], key_func=account_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from core.security.limits import limiter
+from core.security.limits import client_key, limiter
 from tenants.context import current_tenant
 
 HONEYPOT_FIELD = "website"
@@ -51,14 +49,14 @@ class HoneypotForm(FlaskForm):
 
 
 def posting_key() -> str:
-    """The logged-in person on this tenant; else the client address on this host.
+    """The logged-in person on this tenant; else the client address on this site.
 
     The tenant's slug is in the key with its id, so a recreated tenant (same id in a new
     database) never inherits old counters."""
     tenant = current_tenant()
     if tenant is not None and current_user.is_authenticated:
         return f"t{tenant.id}-{tenant.slug}|u{current_user.id}"
-    return f"{request.host.lower()}|{get_remote_address()}"
+    return client_key()
 
 
 def posting_limit(view: Callable | None = None, *, limit: str = POSTING_LIMIT) -> Callable:

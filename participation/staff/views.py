@@ -31,7 +31,7 @@ from core.security.auth import (
     two_factor_verified,
 )
 from core.security.body_limits import upload_view
-from core.security.limits import LOGIN_LIMIT, TWO_FACTOR_LIMIT, limiter
+from core.security.limits import LOGIN_LIMIT, TWO_FACTOR_LIMIT, client_key, limiter
 from participation.accounts.models import Invitation, Neighbourhood, Service, StaffRole, User
 from participation.staff import branding, services
 from participation.staff.forms import (
@@ -131,7 +131,7 @@ def _pending_account_key() -> str:
     if pending_id is not None:
         # The slug too: test databases are recreated with the same ids, never the same slugs.
         return f"staff-2fa-account|t{tenant.id}|{tenant.slug}|{pending_id}"
-    return f"staff-2fa-host|{request.host.lower()}|{request.remote_addr}"
+    return f"staff-2fa-host|{client_key()}"
 
 
 @bp.route("/securite/verification", methods=["GET", "POST"])

@@ -447,19 +447,18 @@ def test_tokens_from_tenant_a_are_refused_on_b(app, tenant_a, tenant_b):
 def test_rate_limits_answer_429_in_french(app, tenant_a, path, data, allowed):
     client = make_client(app, tenant_a)
     token = csrf_token(client.get(path).text)
+    # A new e-mail each time: this is the per-address limit, not the per-account one.
     for _attempt in range(allowed):
-        response = client.post(path, data={"csrf_token": token, **data})
+        response = client.post(path, data={"csrf_token": token, **data, "email": unique_email()})
         assert response.status_code != 429
-    response = client.post(path, data={"csrf_token": token, **data})
+    response = client.post(path, data={"csrf_token": token, **data, "email": unique_email()})
     assert response.status_code == 429
     assert TOO_MANY in response.text
     assert response.headers["Retry-After"] == "60"  # the per-minute window that was hit
     # Another address is not affected.
     other = make_client(app, tenant_a)
-    assert (
-        other.post(path, data={"csrf_token": csrf_token(other.get(path).text), **data}).status_code
-        != 429
-    )
+    other_data = {"csrf_token": csrf_token(other.get(path).text), **data, "email": unique_email()}
+    assert other.post(path, data=other_data).status_code != 429
 
 
 # --------------------------------------------------------------------------- legal texts
