@@ -1402,6 +1402,10 @@ def bulk_change_status(
     for proposal in proposals:
         if proposal.withdrawn_at is not None:
             continue
+        if proposal.status == status:
+            # Already there: a bulk change is about the status, so no event, audit entry or
+            # notification, and its own public reason is not overwritten by the batch's.
+            continue
         if change_status(proposal, status, actor, reason=reason, bulk=True) is not None:
             changed += 1
     return changed, len(ids) - changed
