@@ -100,7 +100,6 @@ def new_tenant(site, commune, provision: bool):
 
 def test_sign_up_from_the_search_to_a_ready_space(page, site, smtp_server):
     commune = free_commune(site.app)
-    slug = f"nav-{uuid.uuid4().hex[:8]}"
     email = f"participation.{uuid.uuid4().hex[:8]}@mairie-exemple.fr"
 
     visit(page, site.url + "/")
@@ -146,22 +145,22 @@ def test_sign_up_from_the_search_to_a_ready_space(page, site, smtp_server):
 
     page.get_by_label("Vos prénom et nom").fill("Camille Martin")
     page.get_by_label("Votre fonction").fill("Chargée de mission participation")
+    page.get_by_label("Votre numéro de téléphone professionnel").fill("03 89 32 58 58")
     page.get_by_label("Votre adresse e-mail professionnelle").fill(email)
-    subdomain = page.get_by_label("Adresse de votre espace")
-    availability = page.locator("#slug-availability")
-    subdomain.fill("admin")
-    expect(availability).to_contain_text("est réservée")
-    subdomain.fill(slug)
-    expect(availability).to_contain_text(f"{slug}.{site.platform_host} est disponible")
-    expect(page.locator("#slug-preview")).to_have_text(slug)
+    # The subdomain: one of the official name's variants (issue 13), the name first.
+    variants = page.get_by_role("group", name="Adresse de votre espace").get_by_role("radio")
+    expect(variants.first).to_be_checked()
+    slug = variants.last.get_attribute("value")
+    variants.last.check()
     page.get_by_label("J'accepte les conditions d'utilisation de la plateforme Pnyx").check()
     assert_accessible(page)
     page.get_by_role("button", name="Créer l'espace de participation").click()
 
-    ready = page.get_by_role("heading", name="Prêt : votre espace est en ligne.")
+    ready = page.get_by_role("heading", name="Espace créé : vérification en cours.")
     expect(ready).to_be_visible(timeout=30_000)
     expect(page).to_have_url(re.compile(r"/inscription-collectivite/suivi/"))
-    expect(page.get_by_text("Consultez votre messagerie.")).to_be_visible()
+    pending_panel = page.locator('[data-progress-panel="pending_verification"]')
+    expect(pending_panel.get_by_text("Consultez votre messagerie.")).to_be_visible()
     assert_accessible(page)
 
     invitation = smtp_server.wait_for_message_to(email, timeout=15)
@@ -169,7 +168,9 @@ def test_sign_up_from_the_search_to_a_ready_space(page, site, smtp_server):
 
     page.get_by_role("link", name=f"{slug}.{site.platform_host}").click()
     expect(page).to_have_url(site.url_for_host(f"{slug}.pnyx.localhost", "/"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(commune.name)
+    # Until verified, the public sees the pending page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Espace en cours de vérification")
+    assert_accessible(page)
 
 
 def test_progress_page_follows_the_provisioning(page, site):
@@ -238,8 +239,66 @@ def test_no_horizontal_scroll_at_320_pixels(page, site):
         "/conditions-plateforme",
     ):
         visit(page, site.url + path)
-        if "/commune/" in path:  # the longest subdomain, in the check's answer too
-            page.get_by_label("Adresse de votre espace").fill(f"l{uuid.uuid4().hex}xxxxxxx")
-            expect(page.locator("#slug-availability")).to_contain_text("disponible")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} scrolls sideways at 320 px ({width} px wide)"
+
+
+def test_pending_page_and_operator_queue_are_accessible(page, site):
+    """Issue 13: the public page of a space being verified, and the operator's queue."""
+    import pyotp
+
+    from core.db import db
+    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.provisioning import provision_now
+    from tenants.services import create_tenant
+    from tenants.verification_services import create_request
+
+    commune = free_commune(site.app)
+    with site.app.app_context():
+        tenant = create_tenant(
+            commune.code,
+            site.platform_host,
+            slug=f"bv-{uuid.uuid4().hex[:8]}",
+            kind="commune",
+            verification_required=True,
+        )
+        create_request(
+            tenant,
+            name="Claire Dubois",
+            role="Chargée de mission démocratie participative",
+            phone="03 89 20 68 68",
+            email=f"claire.{uuid.uuid4().hex[:6]}@exemple.fr",
+        )
+        db.session.commit()
+        tenant_id, host = tenant.id, tenant.primary_host
+        provision_now(db.engine, tenant_id)
+        secret = pyotp.random_base32()
+        email = f"ops-{uuid.uuid4().hex[:6]}@exemple.fr"
+        user = create_platform_user(
+            email, "Camille Opératrice", "operator", password="Ornithorynque-Cardamome-1847"
+        )
+        enable_totp_with_secret(user, secret)
+        db.session.commit()
+    from tenants import invalidate_host_cache
+
+    with site.app.app_context():
+        invalidate_host_cache()
+
+    response = visit(page, site.url_for_host(host, "/"))
+    assert response.headers["x-robots-tag"].startswith("noindex")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Espace en cours de vérification")
+    expect(page.locator('meta[name="robots"]')).to_have_attribute("content", "noindex, nofollow")
+
+    visit(page, f"{site.url}/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("Ornithorynque-Cardamome-1847")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Vérifier").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Console opérateur")
+    visit(page, f"{site.url}/operateur/verifications")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérification des inscriptions")
+    expect(page.get_by_role("link", name=commune.name)).to_be_visible()
+    page.get_by_role("link", name=commune.name).click()
+    expect(page.get_by_role("button", name="Approuver la demande")).to_be_visible()
+    assert_accessible(page)
