@@ -1,6 +1,7 @@
 """Uploaded images: checked by their content, re-encoded without metadata, stored per tenant.
 
-- :func:`validate_image` reads at most ``MAX_IMAGE_BYTES`` (setting, 5 MB by default) and
+- :func:`validate_image` reads at most ``MAX_IMAGE_BYTES`` (setting, 15 MB by default: an
+  ordinary 8–12 MB phone photo passes and is re-encoded to a few hundred kB) and
   lets Pillow recognise the content: PNG, JPEG or WebP only, whatever the file's name says
   (an SVG or an HTML page renamed ``photo.jpg`` is refused). Errors are French.
 - :func:`store_image` decodes the image again, applies the EXIF orientation, and writes a
@@ -42,11 +43,12 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.exceptions import NotFound
 
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_IMAGE_BYTES = 15 * 1024 * 1024
 #: Larger pictures are scaled down to fit this box (a phone photo is 4000 px wide).
 MAX_DIMENSION = 2560
-#: Pillow's decompression-bomb guard, made an error: 40 megapixels is plenty for a photo.
-MAX_PIXELS = 40_000_000
+#: Pillow's decompression-bomb guard, made an error: 50 megapixels takes the 48/50 MP
+#: photos of today's phones and refuses a 40000×40000 PNG (1.6 gigapixels).
+MAX_PIXELS = 50_000_000
 IMAGE_SUBFOLDER = "images"
 IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|webp)$")
 MIMETYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -81,12 +83,12 @@ def _open(data: bytes) -> Image.Image:
             raise UploadError(_("L'image doit être au format PNG, JPEG ou WebP.")) from None
 
 
-def validate_image(file_storage) -> tuple[bytes, str]:
+def validate_image(file_storage, max_bytes: int | None = None) -> tuple[bytes, str]:
     """The bytes and kind (``png``, ``jpg``, ``webp``) of an uploaded image, or UploadError.
 
     ``file_storage`` is a werkzeug ``FileStorage`` (or anything with a ``stream`` or a
-    ``read``)."""
-    limit = max_image_bytes()
+    ``read``); ``max_bytes`` lowers the limit for small pictures (a logo)."""
+    limit = int(max_bytes or max_image_bytes())
     stream = getattr(file_storage, "stream", file_storage)
     data = stream.read(limit + 1)
     if len(data) > limit:
@@ -110,6 +112,10 @@ def reencode(data: bytes, kind: str) -> bytes:
     """A fresh encoding of the picture, upright, without any metadata."""
     image = _open(data)
     try:
+        if image.format == "JPEG":
+            # Decode a big photo at 1/2 or 1/4 scale directly (libjpeg): a quarter of the
+            # memory and time, and it is scaled down below anyway.
+            image.draft("RGB", (MAX_DIMENSION, MAX_DIMENSION))
         image.load()
         image = ImageOps.exif_transpose(image)  # the pixels turn; the EXIF tag goes
     except UploadError:
@@ -183,16 +189,40 @@ def delete_image(tenant_id: int, name: str | None) -> None:
         (image_folder(tenant_id) / name).unlink(missing_ok=True)
 
 
-def send_image(tenant_id: int, name: str | None, max_age: int = 365 * 24 * 3600):
-    """A response with the stored image (404 if none), sandboxed like the logo."""
+#: Cache lifetime of the media of content that can be hidden (a proposal, a report…):
+#: ``private`` keeps them out of shared caches (proxies, the page cache), and a browser
+#: asks again after an hour, so a hidden picture stops being served quickly.
+HIDEABLE_MAX_AGE = 3600
+
+
+def send_image(
+    tenant_id: int,
+    name: str | None,
+    max_age: int = 365 * 24 * 3600,
+    *,
+    hideable: bool = False,
+    restricted: bool = False,
+):
+    """A response with the stored image (404 if none), sandboxed like the logo.
+
+    ``hideable``: the image belongs to content moderation or its author can hide, so it is
+    cached ``private`` for at most :data:`HIDEABLE_MAX_AGE`. ``restricted``: it is being
+    shown to staff only (hidden, withdrawn, draft content): ``private, no-store``."""
     path = image_file(tenant_id, name)
     if path is None:
         raise NotFound()
     kind = IMAGE_NAME_RE.fullmatch(name).group(1)
+    if hideable or restricted:
+        max_age = min(max_age, HIDEABLE_MAX_AGE)
     response = send_from_directory(
-        path.parent, path.name, mimetype=MIMETYPES[kind], max_age=max_age
+        path.parent, path.name, mimetype=MIMETYPES[kind], max_age=0 if restricted else max_age
     )
+    if restricted:
+        response.headers["Cache-Control"] = "private, no-store"
+    elif hideable:
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -255,12 +285,9 @@ def _clean_pdf_object(obj, seen: set[int], depth: int = 0) -> None:
     for key in ("/Metadata", "/PieceInfo"):
         if key in obj:
             del obj[key]
-    if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Image":
-        if obj.get("/Filter") == "/DCTDecode":
-            raw = obj._data
-            stripped = _strip_jpeg_metadata(raw)
-            if stripped is not raw:
-                obj._data = stripped
+    is_jpeg = obj.get("/Subtype") == "/Image" and obj.get("/Filter") == "/DCTDecode"
+    if isinstance(obj, StreamObject) and is_jpeg:
+        obj._data = _strip_jpeg_metadata(obj._data)
     resources = obj.get("/Resources")
     xobjects = resources.get_object().get("/XObject") if resources is not None else None
     if xobjects is not None:

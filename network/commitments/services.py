@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from core import uploads
 from core.db import db
 from core.platform.services import record_platform_action
 from network.commitments.models import Commitment, CommitmentComment, CommitmentStatus
 from network.core.models import Network
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
-EVIDENCE_KINDS = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
-EVIDENCE_MIMETYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
+EVIDENCE_MIMETYPES = uploads.DOCUMENT_MIMETYPES
 
 
 class CommitmentError(ValueError):
@@ -46,36 +44,33 @@ def get_commitment(network: Network, commitment_id: int) -> Commitment | None:
     )
 
 
+#: core.uploads document folder (platform side) of the evidence files.
+EVIDENCE_FOLDER = "commitments"
+
+
 def evidence_folder() -> Path:
-    base = current_app.config.get("UPLOAD_FOLDER") or str(
-        Path(current_app.instance_path) / "uploads"
-    )
-    return Path(base) / "network" / "commitments"
+    return uploads.document_folder(EVIDENCE_FOLDER)
 
 
 def read_evidence(storage) -> tuple[bytes, str] | None:
-    """The uploaded evidence (bytes, kind), recognised by its first bytes; None if none."""
+    """The uploaded evidence (bytes, kind) checked by core.uploads; None if none."""
     if storage is None or not getattr(storage, "filename", ""):
         return None
-    data = storage.stream.read(MAX_EVIDENCE_BYTES + 1)
-    if not data:
-        return None
-    if len(data) > MAX_EVIDENCE_BYTES:
-        raise CommitmentError(_("Le fichier ne doit pas dépasser 5 Mo."), "evidence_file")
-    kind = next((k for magic, k in EVIDENCE_KINDS.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise CommitmentError(
-            _("Le fichier doit être au format PDF, PNG ou JPEG."), "evidence_file"
-        )
-    return data, kind
+    try:
+        return uploads.validate_document(storage, max_bytes=MAX_EVIDENCE_BYTES)
+    except uploads.UploadError as error:
+        if "vide" in str(error):
+            return None
+        raise CommitmentError(str(error), "evidence_file") from None
 
 
 def _store_evidence(commitment: Commitment, upload: tuple[bytes, str], filename: str) -> None:
+    """Rewritten without metadata (PDF) or re-encoded (pictures) under a random name."""
     data, kind = upload
-    folder = evidence_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{kind}"
-    (folder / name).write_bytes(data)
+    try:
+        name = uploads.store_document(data, kind, folder=EVIDENCE_FOLDER)
+    except uploads.UploadError as error:
+        raise CommitmentError(str(error), "evidence_file") from None
     commitment.evidence_file = name
     commitment.evidence_filename = (filename or f"preuve.{kind}")[:200]
 

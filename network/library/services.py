@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from core import uploads
 from core.db import db
 from core.platform.models import PlatformUser
 from core.platform.services import record_platform_action
@@ -404,6 +405,14 @@ def add_attachment(practice: Practice, file_storage, actor: PlatformUser) -> Pra
     if len(practice.attachments) >= 10:
         raise LibraryError(_("Une pratique compte au plus 10 pièces jointes."), "file")
     data, extension, content_type, filename = read_attachment(file_storage)
+    kind = "jpg" if extension == "jpeg" else extension
+    if kind in uploads.DOCUMENT_KINDS:
+        # PDFs are rewritten without metadata or active content, pictures re-encoded
+        # without EXIF/GPS and within the pixel cap (core.uploads).
+        try:
+            data = uploads.clean_document(data, kind)
+        except uploads.UploadError as error:
+            raise LibraryError(str(error), "file") from None
     folder = attachment_folder(practice.network_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = f"{secrets.token_hex(16)}.{extension}"

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import uploads
 from core.db import db
 from core.i18n import TIMEZONE, date_fr
 from participation.accounts.models import Neighbourhood, User
@@ -32,7 +33,6 @@ from participation.processes.models import (
     ProcessState,
     Theme,
 )
-from participation.staff import branding
 from participation.staff.services import audit
 
 #: The actions a phase can open, in the order they are shown.
@@ -59,7 +59,6 @@ STATE_LABELS = {
 }
 PUBLIC_STATES = (ProcessState.PUBLISHED, ProcessState.ARCHIVED)
 MAX_PHASES = 20
-MAX_IMAGE_BYTES = 2 * 1024 * 1024
 HOME_PER_GROUP = 6
 MAX_ID = 2**31 - 1
 
@@ -494,43 +493,35 @@ def delete_theme(theme: Theme, actor: User) -> None:
 
 
 def read_image(stream, filename: str | None = None) -> tuple[bytes, str]:
-    """The bytes and kind (``png``/``jpg``) of an uploaded image, or ProcessError.
+    """The bytes and kind (``png``/``jpg``/``webp``) of an uploaded image, or ProcessError.
 
-    The kind comes from the first bytes (branding's check), never from the name: an SVG
-    or an HTML page called ``photo.png`` is refused.
-    """
-    data = stream.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ProcessError(_("L'image ne doit pas dépasser 2 Mo."), "image")
-    if not data:
-        raise ProcessError(_("Le fichier envoyé est vide."), "image")
-    kind = branding.logo_kind(data)
-    if kind is None:
-        raise ProcessError(
-            _(
-                "L'image doit être une photo ou une illustration au format PNG ou JPEG "
-                "(les fichiers SVG ne sont pas acceptés)."
-            ),
-            "image",
-        )
-    return data, kind
+    core.uploads checks the content, never the name (an SVG or an HTML page called
+    ``photo.png`` is refused) and the pixel count."""
+    try:
+        return uploads.validate_image(stream)
+    except uploads.UploadError as error:
+        raise ProcessError(str(error), "image") from None
 
 
 def store_image(tenant_id: int, data: bytes, kind: str) -> str:
-    """Write the image under ``<uploads>/t<tenant_id>/`` with a random name; return it."""
-    return branding.store_logo(tenant_id, data, kind)
+    """Re-encode the image without metadata under a random name (core.uploads)."""
+    try:
+        return uploads.store_image(tenant_id, data, kind)
+    except uploads.UploadError as error:
+        raise ProcessError(str(error), "image") from None
 
 
 def delete_image(tenant_id: int, name: str | None) -> None:
-    branding.delete_logo(tenant_id, name)
-
-
-def image_folder(tenant_id: int):
-    return branding.upload_folder(tenant_id)
+    uploads.delete_image(tenant_id, name)
 
 
 def is_image_name(name: str) -> bool:
-    return branding.LOGO_NAME_RE.fullmatch(name or "") is not None
+    return uploads.IMAGE_NAME_RE.fullmatch(name or "") is not None
+
+
+def process_with_image(name: str) -> Process | None:
+    """The process showing this image (its draft state decides who may see it)."""
+    return db.session.scalar(sa.select(Process).where(Process.image_path == name).limit(1))
 
 
 # --------------------------------------------------------------------------- processes

@@ -17,17 +17,18 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core import uploads
 from core.db import db
 from core.errors import render_error
 from core.markdown import render_markdown
 from core.security.auth import two_factor_verified
+from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
 from participation.processes import services
 from participation.processes.forms import (
@@ -64,10 +65,6 @@ STAFF_PER_PAGE = 50
 MAX_PAGE = 10_000
 #: Who may change processes and themes (admins pass every role check); agents only read.
 EDITORS = (StaffRole.MODERATOR,)
-#: Upper bound of a process form with its image (the image itself: 2 MB, checked later).
-FORM_MAX_BYTES = 3 * 1024 * 1024
-UPLOAD_ENDPOINTS = {"staff_processes.create", "staff_processes.edit"}
-_IMAGE_MIMETYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 def _get_or_404(model, object_id: int):
@@ -147,29 +144,26 @@ def show(process_id: int):
 def image(filename: str):
     if not services.is_image_name(filename):
         abort(404)
-    response = send_from_directory(
-        services.image_folder(current_tenant().id),
-        filename,
-        mimetype=_IMAGE_MIMETYPES[filename.rsplit(".", 1)[1]],
-        max_age=365 * 24 * 3600,  # the name changes with the content
-    )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    process = services.process_with_image(filename)
+    if process is None:
+        abort(404)
+    if process.state == ProcessState.DRAFT:
+        # A draft's picture is the staff's until publication, and never cached.
+        if not _staff_can_see_drafts():
+            abort(404)
+        return uploads.send_image(current_tenant().id, filename, restricted=True)
+    return uploads.send_image(current_tenant().id, filename, hideable=True)
 
 
 # --------------------------------------------------------------------------- staff: setup
 
 
-@staff_bp.url_value_preprocessor
-def _limit_upload_size(endpoint, values):
-    # Runs before CSRF reads the body: a huge upload is cut short, not spooled to disk.
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = FORM_MAX_BYTES
-
-
 @staff_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
-    return render_error(413, _("Le fichier envoyé est trop volumineux : 2 Mo au plus."))
+    size = uploads.format_megabytes(uploads.max_image_bytes())
+    return render_error(
+        413, _("L'image envoyée est trop volumineuse : %(size)s Mo au plus.", size=size)
+    )
 
 
 @staff_bp.context_processor
@@ -290,12 +284,13 @@ def _process_form(process: Process | None):
         form=form,
         process=process,
         preview=preview,
-        max_image_mb=services.MAX_IMAGE_BYTES // (1024 * 1024),
+        max_image_mb=uploads.max_image_bytes() // (1024 * 1024),
     )
 
 
 @staff_bp.route("/demarches/nouvelle", methods=["GET", "POST"])
 @staff_required(*EDITORS)
+@upload_view("MAX_IMAGE_BYTES")
 def create():
     return _process_form(None)
 
@@ -313,6 +308,7 @@ def show_staff(process_id: int):
 
 @staff_bp.route("/demarches/<int:process_id>/modifier", methods=["GET", "POST"])
 @staff_required(*EDITORS)
+@upload_view("MAX_IMAGE_BYTES")
 def edit(process_id: int):
     return _process_form(_process_or_404(process_id, lock=request.method == "POST"))
 

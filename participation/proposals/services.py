@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import defer, joinedload
 
+from core import uploads
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
@@ -1609,43 +1610,36 @@ def dashboard(actor: User, today: date | None = None, now: datetime | None = Non
 
 # --------------------------------------------------------------------------- images
 
-MAX_IMAGE_BYTES = 2 * 1024 * 1024
-IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
-IMAGE_MIMETYPES = {"png": "image/png", "jpg": "image/jpeg"}
-IMAGE_SUBFOLDER = "proposals"
+# Every image goes through core.uploads (content check, pixel cap, re-encoding without
+# EXIF/GPS, random name under the tenant's images folder).
+IMAGE_NAME_RE = uploads.IMAGE_NAME_RE
 
 
-def image_folder(tenant_id: int):
-    from participation.staff.branding import upload_folder
-
-    return upload_folder(tenant_id) / IMAGE_SUBFOLDER
-
-
-def read_image(stream, filename: str | None) -> tuple[bytes, str]:
-    """The bytes and kind (png/jpg) of an uploaded image, recognised by its first bytes
-    (branding's check: never trust the name; SVG refused, it can carry script)."""
-    from participation.staff.branding import logo_kind
-
-    data = stream.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ProposalError(_("L'image ne doit pas dépasser 2 Mo."), "image")
-    if not data:
-        raise ProposalError(_("Le fichier envoyé est vide."), "image")
-    kind = logo_kind(data)
-    if kind is None:
-        raise ProposalError(_("L'image doit être au format PNG ou JPEG."), "image")
-    return data, kind
+def read_image(stream, filename: str | None = None) -> tuple[bytes, str]:
+    """The bytes and kind of an uploaded image (core.uploads' checks), or ProposalError."""
+    try:
+        return uploads.validate_image(stream)
+    except uploads.UploadError as error:
+        raise ProposalError(str(error), "image") from None
 
 
 def store_image(tenant_id: int, data: bytes, kind: str) -> str:
-    """Write the image under a random name (never the uploaded one) and return it."""
-    folder = image_folder(tenant_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{kind}"
-    (folder / name).write_bytes(data)
-    return name
+    """Re-encode the image without metadata under a random name; return that name."""
+    try:
+        return uploads.store_image(tenant_id, data, kind)
+    except uploads.UploadError as error:
+        raise ProposalError(str(error), "image") from None
 
 
 def delete_image(tenant_id: int, name: str | None) -> None:
-    if name and IMAGE_NAME_RE.fullmatch(name):
-        (image_folder(tenant_id) / name).unlink(missing_ok=True)
+    uploads.delete_image(tenant_id, name)
+
+
+def proposal_with_image(name: str) -> Proposal | None:
+    """The proposal showing this image: its state decides who may see the picture."""
+    return db.session.scalar(
+        sa.select(Proposal)
+        .where(Proposal.image_path == name)
+        .options(joinedload(Proposal.process), joinedload(Proposal.author))
+        .limit(1)
+    )

@@ -2,23 +2,25 @@
 
 The primary colour is the background of the header, whose text is white: a colour whose
 WCAG contrast ratio with white is below 4.5:1 (AA, normal text) is refused. Logos are
-PNG or JPEG only — an SVG can carry script — recognised by their first bytes, not by
-their name, and stored under ``<UPLOAD_FOLDER>/t<tenant_id>/`` with a random name.
+PNG, JPEG or WebP only — an SVG can carry script — recognised by their content, not by
+their name, and stored by ``core.uploads`` (re-encoded without metadata, pixel cap, random
+name under ``<UPLOAD_FOLDER>/t<tenant_id>/images/``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
-import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, g, request, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import uploads
 from core.db import db
 from tenants import cache as tenant_values
 from tenants.context import current_tenant
@@ -37,7 +39,7 @@ BRANDING_KEYS = (SITE_NAME, LOGO_URL, LOGO_FILE, PRIMARY_COLOUR)
 MIN_CONTRAST_WITH_WHITE = 4.5
 MAX_LOGO_BYTES = 1024 * 1024
 COLOUR_RE = re.compile(r"^#[0-9a-f]{6}$")
-LOGO_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
+LOGO_NAME_RE = uploads.IMAGE_NAME_RE
 THEME_MAX_AGE = 60  # seconds: a new colour shows within a minute even without the ?v=
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -131,14 +133,15 @@ def logo_kind(data: bytes) -> str | None:
 
 
 def read_logo(stream, filename: str | None) -> tuple[bytes, str]:
-    """The bytes and kind of an uploaded logo, or BrandingError."""
+    """The bytes and kind of an uploaded logo, or BrandingError (core.uploads' checks)."""
     data = stream.read(MAX_LOGO_BYTES + 1)
     if len(data) > MAX_LOGO_BYTES:
         raise BrandingError(_("Le logo ne doit pas dépasser 1 Mo."))
     if not data:
         raise BrandingError(_("Le fichier envoyé est vide."))
-    kind = logo_kind(data)
-    if kind is None:
+    try:
+        return uploads.validate_image(io.BytesIO(data), max_bytes=MAX_LOGO_BYTES)
+    except uploads.UploadError as error:
         head = data[:1024].lstrip().lower()
         if (
             (filename or "").lower().endswith((".svg", ".svgz"))
@@ -150,23 +153,22 @@ def read_logo(stream, filename: str | None) -> tuple[bytes, str]:
                     "Les logos SVG ne sont pas acceptés, car ils peuvent contenir du code : "
                     "envoyez une image PNG ou JPEG."
                 )
-            )
-        raise BrandingError(_("Le logo doit être une image PNG ou JPEG."))
-    return data, kind
+            ) from None
+        if logo_kind(data) is None:
+            raise BrandingError(_("Le logo doit être une image PNG ou JPEG.")) from None
+        raise BrandingError(str(error)) from None
 
 
 def store_logo(tenant_id: int, data: bytes, kind: str) -> str:
-    """Write the logo under a random name (never the uploaded one) and return that name."""
-    folder = upload_folder(tenant_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{kind}"
-    (folder / name).write_bytes(data)
-    return name
+    """Re-encode the logo without metadata under a random name (core.uploads)."""
+    try:
+        return uploads.store_image(tenant_id, data, kind)
+    except uploads.UploadError as error:
+        raise BrandingError(str(error)) from None
 
 
 def delete_logo(tenant_id: int, name: str | None) -> None:
-    if name and LOGO_NAME_RE.fullmatch(name):
-        (upload_folder(tenant_id) / name).unlink(missing_ok=True)
+    uploads.delete_image(tenant_id, name)
 
 
 # --------------------------------------------------------------------------- settings
@@ -247,17 +249,12 @@ def theme_css_view():
 
 @bp.get("/medias/logo/<filename>")
 def logo(filename: str):
-    match = LOGO_NAME_RE.fullmatch(filename)
-    if match is None:
+    # Only the current logo: the images folder also holds pictures moderation can hide.
+    current = tenant_values.cached("branding", lambda: read_settings(BRANDING_KEYS))
+    if filename != current.get(LOGO_FILE):
         abort(404)
-    response = send_from_directory(
-        upload_folder(current_tenant().id),
-        filename,
-        mimetype=_LOGO_MIMETYPES[match.group(1)],
-        max_age=365 * 24 * 3600,  # the name changes with the content
-    )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # The name changes with the content, and a logo is public by nature: long caching.
+    return uploads.send_image(current_tenant().id, filename)
 
 
 def init_app(app: Flask) -> None:

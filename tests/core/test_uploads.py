@@ -101,7 +101,7 @@ def test_empty_truncated_and_too_large_files_are_refused(upload_app):
         with pytest.raises(uploads.UploadError, match="ne doit pas dépasser"):
             uploads.validate_image(storage(big))
         upload_app.config["MAX_IMAGE_BYTES"] = None
-        assert uploads.max_image_bytes() == 5 * 1024 * 1024
+        assert uploads.max_image_bytes() == 15 * 1024 * 1024
         png = encoded("PNG")
         with pytest.raises(uploads.UploadError):
             uploads.validate_image(storage(png[: len(png) // 2]))

@@ -18,7 +18,21 @@ from tests.network.conftest import (
     post_platform,
 )
 
-PDF = b"%PDF-1.4\n% preuve\n"
+
+def real_pdf(text: str = "preuve") -> bytes:
+    """A small valid PDF (core.uploads parses and rewrites every PDF: a bare header is
+    refused as damaged), with an author in its metadata that must not survive."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_metadata({"/Author": f"Auteur {text}"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = real_pdf()
 
 
 @pytest.fixture
@@ -87,7 +101,8 @@ def test_a_member_declares_then_reports_progress_with_evidence(app, setup):
     assert row["evidence_file"].endswith(".pdf") and row["evidence_filename"] == "suivi.pdf"
     # The file comes back, as an attachment.
     file = s["member"].get(f"{s['base']}/{commitment_id}/preuve")
-    assert file.status_code == 200 and file.data == PDF
+    assert file.status_code == 200 and file.data.startswith(b"%PDF-")
+    assert b"Auteur" not in file.data  # rewritten without its metadata (core.uploads)
     assert "attachment" in file.headers["Content-Disposition"]
     # Progress: done forces 100 %.
     response = post_platform(
@@ -110,7 +125,7 @@ def test_evidence_must_be_a_pdf_or_an_image(app, setup):
     s = setup
     response = _declare(s, evidence_file=(io.BytesIO(b"<svg onload=alert(1)>"), "x.pdf"))
     assert response.status_code == 200
-    assert "PDF, PNG ou JPEG" in response.get_data(as_text=True)
+    assert "PDF ou une image PNG" in response.get_data(as_text=True)
     with app.app_context():
         assert not db.session.scalar(
             sa.text("SELECT count(*) FROM public.network_commitments WHERE network_id = :n"),

@@ -14,6 +14,7 @@ from tests.network.conftest import (
     platform_user,
     post_platform,
 )
+from tests.network.test_commitments import real_pdf
 from tests.participation.staff_fixtures import text
 
 TEMPLATE_FORM = {
@@ -227,7 +228,7 @@ def test_attachments_are_checked_by_content(net_app, member_tenant, tmp_path):
     refused = upload("rapport.pdf", b"<html><script>alert(1)</script></html>")
     assert "ne correspond pas à son extension" in text(refused)
     assert "Formats acceptés" in text(upload("page.html", b"<html></html>"))
-    accepted = upload("Bilan 2025.pdf", b"%PDF-1.7\n% test\n")
+    accepted = upload("Bilan 2025.pdf", real_pdf("Bilan"))
     assert "Bilan 2025.pdf" in text(accepted)
     with net_app.app_context():
         attachment_id, stored = db.session.execute(

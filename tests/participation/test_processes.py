@@ -32,10 +32,11 @@ from tests.participation.staff_fixtures import (  # noqa: E402
 pytest_plugins = ["tests.participation.staff_fixtures"]
 
 TODAY = date(2027, 3, 15)
+#: A valid 1×1 PNG (core.uploads decodes and re-encodes every image: a file with a bad
+#: checksum is refused as damaged).
 PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc33"
-    "0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 
 

@@ -122,7 +122,7 @@ FINGERPRINT_TABLES = (
 
 @pytest.fixture(scope="module")
 def matrix(proposals_app, make_tenant, today_module) -> Matrix:
-    from participation.proposals import services
+    from core import uploads
     from participation.proposals.models import Proposal
 
     app = proposals_app
@@ -136,8 +136,10 @@ def matrix(proposals_app, make_tenant, today_module) -> Matrix:
     image = f"{'a' * 32}.png"
 
     def prepare():
-        db.session.get(Proposal, proposal_id).service_id = voirie
-        folder = services.image_folder(tenant_a.id)
+        proposal = db.session.get(Proposal, proposal_id)
+        proposal.service_id = voirie
+        proposal.image_path = image  # served only as the picture of a visible proposal
+        folder = uploads.image_folder(tenant_a.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / image).write_bytes(PNG_1PX)
         db.session.commit()

@@ -38,10 +38,11 @@ from tests.participation.staff_fixtures import (  # noqa: E402
 pytest_plugins = ["tests.participation.staff_fixtures"]
 
 NEW_PASSWORD = "Girafe-Tamarin-Velours-2093"
+#: A valid 1×1 PNG (core.uploads decodes and re-encodes every image: a file with a bad
+#: checksum is refused as damaged).
 PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc33"
-    "0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 
 
@@ -576,20 +577,22 @@ def test_logo_upload_refuses_svg_and_serves_png(staff_app, new_tenant, tmp_path)
         assert accepted.status_code == 302
         stored = setting(app, tenant, "logo_file")
         assert re.fullmatch(r"[0-9a-f]{32}\.png", stored)
-        assert (tmp_path / f"t{tenant.id}" / stored).read_bytes() == PNG_1PX
+        # Re-encoded by core.uploads into the tenant's images folder: same pixels.
+        kept = tmp_path / f"t{tenant.id}" / "images" / stored
+        assert kept.read_bytes().startswith(b"\x89PNG")
 
         home = text(client_on(app, tenant).get("/"))
         match = re.search(r'<img class="site-logo" src="([^"]+)" alt="Logo de ([^"]+)"', home)
         assert match and match.group(1) == f"/medias/logo/{stored}"
         served = client_on(app, tenant).get(match.group(1))
         assert served.status_code == 200 and served.mimetype == "image/png"
-        assert served.data == PNG_1PX
+        assert served.data == kept.read_bytes()
         assert client_on(app, tenant).get("/medias/logo/../../etc.png").status_code == 404
 
         replaced = _settings(admin_client, logo_url="https://www.example.fr/logo.png")
         assert replaced.status_code == 302
         assert setting(app, tenant, "logo_file") is None
-        assert not (tmp_path / f"t{tenant.id}" / stored).exists()
+        assert not (tmp_path / f"t{tenant.id}" / "images" / stored).exists()
         home = text(client_on(app, tenant).get("/"))
         assert 'src="https://www.example.fr/logo.png"' in home
     finally:
