@@ -502,3 +502,34 @@ def test_demo_seed_is_idempotent(vapp):
         )
     assert [tuple(r) for r in rows] == [("pending_verification", "Claire Dubois", 1)]
     assert domains == 1
+
+
+def test_personal_data_is_anonymised_after_the_retention_period(vapp, client):
+    from datetime import timedelta
+
+    from tenants import verification_services as verification
+    from tenants.verification import VerificationRequest
+
+    commune = free_commune(vapp, "fort")
+    email = f"agent.{uuid.uuid4().hex[:8]}@exemple.fr"
+    tenant_id, _slug, _progress = sign_up(
+        client,
+        commune,
+        email,
+        proof_kind="courrier_officiel",
+        proof=(io.BytesIO(pdf_bytes()), "courrier.pdf"),
+    )
+    with vapp.app_context():
+        assert verification.personal_data_for(email)[0]["phone"] == "03 89 32 58 58"
+        row = db.session.get(VerificationRequest, request_id_for(vapp, tenant_id))
+        verification.approve(row, actor_id=None)
+        db.session.commit()
+        assert verification.anonymise_expired() == 0  # decided today: kept
+        later = verification.utcnow() + timedelta(days=verification.retention_days() + 1)
+        assert verification.anonymise_expired(now=later) >= 1
+        db.session.commit()
+        row = db.session.get(VerificationRequest, row.id)
+        assert row.requester_email is None and row.requester_phone is None
+        assert row.requester_name is None and row.proofs == []
+        assert row.state == "approved"  # the decision stays
+        assert verification.personal_data_for(email) == []
