@@ -94,6 +94,11 @@ def load_from_environment() -> dict:
         # Largest request body, in bytes, outside the upload views (core.security.body_limits
         # raises it there to what their files need). Bigger bodies answer 413 unread.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # core.uploads: largest photo (an 8–12 MB phone photo passes and is re-encoded),
+        # largest document (verification proof) and most pages of a PDF document.
+        "MAX_IMAGE_BYTES": _int("MAX_IMAGE_BYTES", 15 * 1024 * 1024),
+        "MAX_DOCUMENT_BYTES": _int("MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
+        "MAX_DOCUMENT_PAGES": _int("MAX_DOCUMENT_PAGES", 50),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }
 
