@@ -4,12 +4,6 @@ change recorded while Redis was away still invalidates the cached pages once it 
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
@@ -19,67 +13,9 @@ from core.db import db
 from core.security.limits import storage_uri
 from tests.conftest import base_config
 from tests.participation.conftest import ensure_legal_documents, make_client
+from tests.redis_server import RedisServer
 
 HIT = "X-Pnyx-Cache"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of the test's own: stopped, frozen and restarted at will."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.folder = tempfile.mkdtemp(prefix="pnyx-redis-")
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.folder,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def freeze(self) -> None:
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        os.kill(self.process.pid, signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.thaw()
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -166,9 +102,12 @@ def test_a_stopped_redis_costs_pages_and_health_less_than_a_second(
     assert client.get("/demarches").headers[HIT] == "hit"
 
 
-def test_a_change_made_while_redis_was_frozen_invalidates_the_pages_when_it_is_back(
+def test_a_change_made_while_redis_was_down_invalidates_the_pages_when_it_is_back(
     app, database_url, redis_url, redis_server, tenant
 ):
+    """Redis restarts with its data (a snapshot, a replica taking over): the pages cached
+    before the outage come back with it, and must not hide a change made meanwhile."""
+    from core.redis_client import redis_connection
     from participation.processes.models import Process
     from tenants.context import tenant_context
     from tests.participation.proposal_fixtures import make_process
@@ -179,13 +118,12 @@ def test_a_change_made_while_redis_was_frozen_invalidates_the_pages_when_it_is_b
     client.get("/demarches")
     assert client.get("/demarches").headers[HIT] == "hit"
 
-    redis_server.freeze()
-    try:
-        with cached.app_context(), tenant_context(tenant):
-            db.session.get(Process, process_id).title = "Un kiosque à musique pour le parc"
-            db.session.commit()  # the invalidation cannot reach Redis: it is owed
-    finally:
-        redis_server.thaw()
+    redis_connection(cached).save()
+    redis_server.stop()
+    with cached.app_context(), tenant_context(tenant):
+        db.session.get(Process, process_id).title = "Un kiosque à musique pour le parc"
+        db.session.commit()  # the invalidation cannot reach Redis: it is owed
+    redis_server.start()  # with the pages of before
     time.sleep(0.6)  # the breaker's pause
     page = client.get("/demarches")
     assert "Un kiosque à musique pour le parc" in page.get_data(as_text=True)

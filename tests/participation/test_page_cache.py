@@ -271,3 +271,80 @@ def test_public_pages_open_no_session_for_anonymous_readers(cached_app, tenant):
     project = _get(cached_app, tenant, paths[6]).get_data(as_text=True)
     assert "Connectez-vous pour suivre ce projet" in project
     assert "budget-follow" in project and 'method="post"' not in project.split("budget-follow")[1]
+
+
+# -- key normalisation, caps, outages (issue 13) ---------------------------------------------
+def _stored_pages(app, tenant) -> int:
+    from core.jobs import redis_connection
+    from core.pagecache import INDEX_KEY
+
+    database = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    return redis_connection(app).zcard(INDEX_KEY.format(database=database, tenant_id=tenant.id))
+
+
+def test_query_parameters_the_page_does_not_read_share_one_entry(
+    proposals_app, database_url, redis_url, staff_smtp, make_tenant
+):
+    app = _cached_app(database_url, redis_url, staff_smtp)
+    ref = make_tenant()
+    ensure_legal_documents(app, ref)
+    make_process(app, ref, title="Des arbres rue Pasteur")
+    client = client_on(app, ref)
+    client.get("/demarches")
+    before = _stored_pages(app, ref)
+    answers = [client.get(f"/demarches?utm_source=lettre&utm_id={n}") for n in range(30)]
+    assert all(a.status_code == 200 for a in answers)
+    assert [a.headers[HIT] for a in answers[1:]] == ["hit"] * 29
+    assert _stored_pages(app, ref) == before
+    # Order and repeats do not matter for what the page reads; what it reads does.
+    client.get("/demarches?etat=en-cours&page=1")
+    assert client.get("/demarches?page=1&etat=en-cours&page=1&x=2").headers[HIT] == "hit"
+    assert client.get("/demarches?etat=terminees").headers[HIT] == "miss"
+
+
+def test_the_language_link_never_carries_another_visitors_query(
+    proposals_app, database_url, redis_url, staff_smtp, tenant
+):
+    app = _cached_app(database_url, redis_url, staff_smtp)
+    client = client_on(app, tenant)
+    client.get("/demarches?jeton=secret-de-quelqu-un")
+    page = client.get("/demarches?jeton=secret-de-quelqu-un").get_data(as_text=True)
+    assert "secret-de-quelqu-un" not in page
+
+
+def test_pages_per_tenant_are_capped(
+    proposals_app, database_url, redis_url, staff_smtp, make_tenant
+):
+    app = _cached_app(database_url, redis_url, staff_smtp, PAGE_CACHE_MAX_ENTRIES=3)
+    ref = make_tenant()
+    ensure_legal_documents(app, ref)
+    process_id = make_process(app, ref, title="Un jardin partagé")
+    client = client_on(app, ref)
+    paths = ["/", "/demarches", "/confidentialite", f"/demarches/{process_id}", "/conditions"]
+    for path in paths * 2:
+        assert client.get(path).status_code == 200, path
+    assert _stored_pages(app, ref) == 3
+
+
+def test_a_change_of_content_deletes_the_tenants_pages(cached_app, tenant):
+    process_id = make_process(cached_app, tenant, title="Une fontaine place du marché")
+    _get(cached_app, tenant)
+    _get(cached_app, tenant)
+    assert _stored_pages(cached_app, tenant) >= 1
+    _rename(cached_app, tenant, process_id, "Deux fontaines place du marché")
+    assert _stored_pages(cached_app, tenant) == 0
+
+
+def test_endpoints_that_never_store_are_not_looked_up(cached_app, tenant):
+    """``/healthz`` and static files: no Redis round trip for a page that cannot be there."""
+    from flask import request
+
+    from core.pagecache import NEVER_STORED_ENDPOINTS
+
+    assert {"health.healthz", "tenant_health.healthz", "static"} <= NEVER_STORED_ENDPOINTS
+    cache = cached_app.extensions["pnyx_page_cache"]
+    with cached_app.test_request_context("/healthz", base_url=f"http://{tenant.primary_host}"):
+        request.url_rule = None
+        assert not cache.eligible()
+    answer = _get(cached_app, tenant, "/healthz")
+    assert HIT not in answer.headers
