@@ -85,11 +85,13 @@ def index():
     state = request.args.get("etat") or None
     if state not in (None, "none", *BillingState):
         state = None
-    overview = services.operator_overview(state=state)
+    mismatch_only = request.args.get("offre") == "inadaptee"
+    overview = services.operator_overview(state=state, plan_mismatch_only=mismatch_only)
     return render_template(
         "billing/operator/index.html",
         overview=overview,
         current_filter=state,
+        mismatch_only=mismatch_only,
         states=[*BillingState, "none"],
         labels=_labels(),
     )
@@ -135,6 +137,7 @@ def _render_detail(tenant: Tenant, trial_form=None, plan_form=None, paid_form=No
         sub=sub,
         state=services.effective_state(sub, now),
         revenue=services.monthly_revenue_cents(sub),
+        plan_below_tier=sub is not None and services.plan_below_tier(sub.plan, tenant),
         invoices=invoices,
         history=history,
         trial_form=trial_form or default_trial,

@@ -137,12 +137,51 @@ def upgrade_for(plan: Plan, key: str) -> Plan | None:
     return None
 
 
+def plan_fits(plan: Plan, population: int | None) -> bool:
+    """May a collectivité of ``population`` inhabitants be on ``plan``? Its own stratum
+    (``Plan.covers``) or a higher one (the upgrades ``upgrade_for`` offers for more
+    limits); never a stratum below, which would bill a city at a village's price."""
+    population = int(population or 0)
+    return plan.covers(population) or population < plan.min_population
+
+
+def plan_below_tier(plan: Plan | None, tenant: Tenant) -> bool:
+    """A plan of the tenant's kind whose stratum ends below its population."""
+    return (
+        plan is not None
+        and plan.tenant_kind == str(tenant.kind)
+        and not plan_fits(plan, tenant.population)
+    )
+
+
+def _check_population(plan: Plan, tenant: Tenant) -> None:
+    if not plan_fits(plan, tenant.population):
+        raise BillingError(
+            _(
+                "L'offre « %(plan)s » ne correspond pas à la population de %(name)s "
+                "(%(population)s habitants) : choisissez l'offre de sa strate ou une offre "
+                "supérieure.",
+                plan=plan.name,
+                name=tenant.name,
+                population=format_population(tenant.population),
+            )
+        )
+
+
+def format_population(population: int | None) -> str:
+    # French thousands separator: a narrow no-break space ("156 140").
+    return f"{int(population or 0):,}".replace(",", "\u202f")
+
+
 def _plan_for_tenant(code: str, tenant: Tenant) -> Plan:
     plan = get_plan(code)
     if plan is None or not plan.active:
         raise BillingError(_("Cette offre n'existe pas ou n'est plus proposée."))
     if plan.tenant_kind != str(tenant.kind):
         raise BillingError(_("Cette offre n'est pas destinée à ce type de collectivité."))
+    # Every change path goes through here: sign-up trial, card checkout, mandate, plan
+    # change by the admin or by the operator.
+    _check_population(plan, tenant)
     return plan
 
 
@@ -578,7 +617,26 @@ def apply_subscription_state(
     price_id = id_of(item.get("price"))
     if price_id:
         plan = db.session.scalar(sa.select(Plan).where(Plan.stripe_price_id == price_id))
-        if plan is not None:
+        if plan is not None and plan.id != sub.plan_id and plan_below_tier(plan, sub.tenant):
+            # A price changed at Stripe (Customer Portal, dashboard) to a stratum below the
+            # collectivité's: not adopted; the operator sees it in the journal and the
+            # console, and settles it with the collectivité.
+            log.warning(
+                "tenant %s: Stripe price %s (plan %s) is below its population, not adopted",
+                sub.tenant_id,
+                price_id,
+                plan.code,
+            )
+            _record_operator(
+                "billing.plan_refused",
+                None,
+                sub.tenant_id,
+                plan=plan.code,
+                current_plan=sub.plan.code if sub.plan else None,
+                source="stripe",
+                stripe_subscription_id=sub.stripe_subscription_id,
+            )
+        elif plan is not None:
             sub.plan = plan
     period_end = item.get("current_period_end") or stripe_sub.get("current_period_end")
     sub.current_period_end = from_epoch(period_end) or sub.current_period_end
@@ -1055,6 +1113,9 @@ class TenantBillingRow:
     monthly_revenue_cents: int
     overdue_count: int
     overdue_cents: int
+    # On a plan of a stratum below its population (set before the check existed, or the
+    # population grew at the last census): the operator settles it with the collectivité.
+    plan_below_tier: bool = False
 
 
 @dataclass
@@ -1064,10 +1125,14 @@ class BillingOverview:
     overdue_count: int = 0
     overdue_cents: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
+    plan_mismatch_count: int = 0
 
 
-def operator_overview(now: datetime | None = None, state: str | None = None) -> BillingOverview:
-    """Every tenant with its plan, billing state, revenue and overdue invoices."""
+def operator_overview(
+    now: datetime | None = None, state: str | None = None, *, plan_mismatch_only: bool = False
+) -> BillingOverview:
+    """Every tenant with its plan, billing state, revenue and overdue invoices;
+    ``plan_mismatch_only`` keeps the tenants on a plan below their population."""
     now = now or utcnow()
     tenants = db.session.scalars(sa.select(Tenant).order_by(Tenant.name, Tenant.id)).all()
     subs = {
@@ -1103,7 +1168,13 @@ def operator_overview(now: datetime | None = None, state: str | None = None) -> 
         overview.monthly_revenue_cents += revenue
         overview.overdue_count += count
         overview.overdue_cents += amount
+        below = sub is not None and plan_below_tier(sub.plan, tenant)
+        overview.plan_mismatch_count += below
         if state and (current or "none") != state:
             continue
-        overview.rows.append(TenantBillingRow(tenant, sub, current, revenue, count, amount))
+        if plan_mismatch_only and not below:
+            continue
+        overview.rows.append(
+            TenantBillingRow(tenant, sub, current, revenue, count, amount, plan_below_tier=below)
+        )
     return overview

@@ -121,7 +121,12 @@ def _tenant():
 
 
 def _plans_for(tenant, *, payable_online: bool = False):
-    plans = services.active_plans(tenant.kind)
+    # Only the plans of its stratum or above: the service refuses the others anyway.
+    plans = [
+        plan
+        for plan in services.active_plans(tenant.kind)
+        if services.plan_fits(plan, tenant.population)
+    ]
     if payable_online:
         plans = [plan for plan in plans if plan.stripe_price_id]
     return plans

@@ -97,10 +97,30 @@ def fake_stripe(billing_app):
     use_http_client(billing_app, None)
 
 
+#: The population the billing tests give their tenants: every commune plan fits a village
+#: (its own stratum or above), so a test may pick any of them (billing refuses a plan of a
+#: stratum below the population, issue 13 §6).
+VILLAGE = 2_000
+
+
+def set_population(app, tenant, population: int):
+    """Give ``tenant`` this population; returns the refreshed snapshot."""
+    from tenants.context import load_tenant_ref
+
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE public.tenants SET population = :population WHERE id = :id"),
+            {"population": population, "id": tenant.id},
+        )
+        db.session.commit()
+        return load_tenant_ref(tenant.id)
+
+
 @pytest.fixture
 def billing_tenant(billing_app, make_tenant):
-    """A provisioned tenant of this test alone (legal texts in place, no subscription)."""
-    tenant = make_tenant()
+    """A provisioned tenant of this test alone (legal texts in place, no subscription), a
+    village: every commune plan is open to it."""
+    tenant = set_population(billing_app, make_tenant(), VILLAGE)
     ensure_legal_documents(billing_app, tenant)
     return tenant
 
@@ -117,6 +137,12 @@ def subscribe(app, tenant, plan_code: str | None = None, **fields) -> int:
     with app.app_context():
         plan_code = plan_code or services.plan_for_population("commune", tenant.population).code
         plan = services.get_plan(plan_code)
+        if not services.plan_fits(plan, tenant.population):
+            # The tests pick plans freely; the tenant becomes a village for them to fit.
+            db.session.execute(
+                sa.text("UPDATE public.tenants SET population = :population WHERE id = :id"),
+                {"population": VILLAGE, "id": tenant.id},
+            )
         sub = services.get_subscription(tenant.id)
         if sub is None:
             sub = Subscription(tenant_id=tenant.id, state="trialing", plan=plan)
