@@ -1,7 +1,9 @@
-"""The whole periodic schedule, for ``rq cron core.cron`` beside the worker.
+"""The whole periodic schedule, for ``flask jobs scheduler`` beside the worker.
 
-``make run`` starts it; in production run one ``rq cron core.cron`` (one only: two
+``make run`` starts it; in production run one ``flask jobs scheduler`` (one only: two
 schedulers would enqueue everything twice — each job is idempotent, but why pay twice).
+It is rq's cron scheduler made to survive a Redis restart (core/scheduler.py);
+``rq cron core.cron`` reads the same schedule but exits when Redis goes away.
 Every feature keeps its own schedule next to its jobs (``<package>/cron.py``); importing
 those modules registers their entries with rq's cron registry.
 """
@@ -15,6 +17,9 @@ from rq import cron
 from core.jobs import job
 
 FEATURE_SCHEDULES = (
+    "tenants.cron",
+    "tenants.verification_cron",
+    "participation.accounts.export_sweep",
     "billing.cron",
     "participation.meetings.cron",
     "participation.opendata.cron",
@@ -30,8 +35,28 @@ def enqueue_notification_digests() -> list[int]:
     return enqueue_daily_digests()
 
 
+@job
+def purge_job_records() -> tuple[int, int]:
+    """Outbox rows handed over long ago (their payload holds mail text and addresses) and old
+    Message-IDs of sent mails are deleted (OUTBOX_RETENTION_DAYS, SENT_MAIL_RETENTION_DAYS)."""
+    from flask import current_app
+
+    from core import outbox
+
+    config = current_app.config
+    return outbox.purge(
+        int(config.get("OUTBOX_RETENTION_DAYS", 7)), int(config.get("SENT_MAIL_RETENTION_DAYS", 30))
+    )
+
+
 for module_name in FEATURE_SCHEDULES:
     importlib.import_module(module_name)
 
 # Every day at 07:00: notification digests for the people who chose a daily e-mail.
 cron.register(enqueue_notification_digests, "low", cron="0 7 * * *", job_timeout=900)
+# Every night at 04:10: the outbox and the sent-mail record keep only what is still useful.
+cron.register(purge_job_records, "low", cron="10 4 * * *", job_timeout=600)
+
+#: Everything registered above, kept for ``flask jobs scheduler`` (rq's own loader empties
+#: its registry once read).
+SCHEDULE: list[dict] = list(cron._job_data_registry)

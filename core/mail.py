@@ -7,7 +7,9 @@ tenant are at hand, and enqueues :func:`deliver_mail` for when the transaction t
 the mail commits (ARCHITECTURE §3): a rolled-back action sends nothing.
 
 The job receives a plain dict, so it survives serialisation and retries; Message-ID and Date
-are fixed at send time, so a retried delivery is the same message, not a new one.
+are fixed at send time, so a retried delivery is the same message, not a new one. Once the
+SMTP server has accepted it, its Message-ID is recorded (``public.sent_mails``): a retried or
+duplicated job finds it there and sends nothing (core/outbox.py, docs/features/jobs.md).
 
 Settings: MAIL_FROM, SMTP_HOST, SMTP_PORT, and optionally SMTP_STARTTLS, SMTP_USERNAME,
 SMTP_PASSWORD.
@@ -26,17 +28,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from rq import Retry
 
+from core.db import db
 from core.jobs import enqueue_after_commit, job
 
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 10
-# A transient SMTP outage should not lose a mail: three more attempts over about 6 minutes.
-DELIVERY_RETRY = Retry(max=3, interval=[10, 60, 300])
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
@@ -104,7 +105,7 @@ def send_mail(to: str, template: str, *, headers: dict | None = None, **context)
         deliver_mail,
         message.to_dict(),
         queue="default",
-        retry=DELIVERY_RETRY,
+        # Retries: the "mail" policy of core.jobs.RETRY_POLICIES.
         # rq logs the description: the default one would be the whole mail, links included.
         description=f"deliver_mail({template})",
     )
@@ -155,10 +156,40 @@ def _domain_of(mail_from: str) -> str | None:
 
 
 @job
-def deliver_mail(message: dict) -> None:
-    """Send one mail through the SMTP server; any failure raises, so rq retries it."""
+def deliver_mail(message: dict) -> str:
+    """Send one mail through the SMTP server, once per Message-ID; any failure raises, so
+    rq retries it.
+
+    The record and the sending share a transaction holding an advisory lock on the
+    Message-ID: two copies of the job running at once send one mail, and a worker killed
+    mid-send records nothing (the retry sends it: at least once, never twice once
+    recorded)."""
     config = current_app.config
     email = build_email(Message.from_dict(message), config["MAIL_FROM"])
+    message_id = str(email["Message-ID"])
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": message_id}
+        )
+        already = conn.execute(
+            sa.text("SELECT 1 FROM public.sent_mails WHERE message_id = :id"), {"id": message_id}
+        ).first()
+        if already is not None:
+            log.info("mail %s already sent: not sent again", message_id)
+            return "already-sent"
+        _send(email, config)
+        conn.execute(
+            sa.text(
+                "INSERT INTO public.sent_mails (message_id) VALUES (:id)"
+                " ON CONFLICT (message_id) DO NOTHING"
+            ),
+            {"id": message_id},
+        )
+    log.info("mail %s delivered", message_id)
+    return "sent"
+
+
+def _send(email: EmailMessage, config) -> None:
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=SMTP_TIMEOUT) as smtp:
         if config.get("SMTP_STARTTLS", False):
             smtp.starttls(context=ssl.create_default_context())
@@ -166,4 +197,3 @@ def deliver_mail(message: dict) -> None:
         if username:
             smtp.login(username, config.get("SMTP_PASSWORD", ""))
         smtp.send_message(email)
-    log.info("mail %s delivered", email["Message-ID"])

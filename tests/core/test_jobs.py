@@ -6,7 +6,7 @@ import pytest
 
 from core import create_app
 from core.db import db
-from core.jobs import PnyxWorker, enqueue, get_queue, redis_connection
+from core.jobs import PnyxWorker, enqueue, get_queue, redis_connection, worker_redis_connection
 from tenants.context import current_tenant, tenant_job_id
 from tests.conftest import base_config
 from tests.core.jobs_for_tests import failing_job, record_tenant
@@ -26,7 +26,7 @@ def test_tenant_job_runs_inside_its_tenant_in_a_forked_worker(database_url, redi
             job_id=tenant_job_id(tenant_a.id, "record", key),
         )
         assert job.id.startswith(f"t{tenant_a.id}-")
-        worker = PnyxWorker([queue], connection=redis_connection(), name=uuid.uuid4().hex)
+        worker = PnyxWorker([queue], connection=worker_redis_connection(), name=uuid.uuid4().hex)
         worker.flask_app = app
         worker.work(burst=True)
         assert redis_connection().get(key) == f"{tenant_a.slug}:{tenant_a.schema}".encode()

@@ -12,7 +12,7 @@ from rq.job import Job, JobStatus
 
 from core import create_app
 from core.db import db
-from core.jobs import PnyxWorker, get_queue, redis_connection
+from core.jobs import RETRY_POLICIES, PnyxWorker, get_queue, redis_connection
 from core.mail import deliver_mail, render_mail, send_mail
 from tests.conftest import PLATFORM, base_config
 from tests.smtp import SMTPServer, html_of, links_in, text_of
@@ -27,6 +27,12 @@ def mail_context(**overrides) -> dict:
 
 def recipient() -> str:
     return f"habitant-{uuid.uuid4().hex[:8]}@example.org"
+
+
+@pytest.fixture(autouse=True)
+def _public_schema(app):
+    """send_mail writes to the jobs outbox (public schema): the migrated database is needed."""
+    return app
 
 
 @pytest.fixture
@@ -220,7 +226,7 @@ def test_a_failed_delivery_is_scheduled_for_a_retry(database_url, redis_url, dea
             job.refresh()
             # It failed (the only way to the retry schedule) and will be tried again.
             assert job.get_status() == JobStatus.SCHEDULED
-            assert job.retries_left == 2
+            assert job.retries_left == RETRY_POLICIES["mail"].max - 1
             assert job.id in queue.scheduled_job_registry
         finally:
             job.delete(remove_from_queue=True)
