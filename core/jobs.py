@@ -324,6 +324,12 @@ class PnyxWorker(Worker):
                 db.engine.dispose(close=False)
         return super().main_work_horse(job, queue)
 
+    def validate_queues(self):
+        # Any rq queue will do: the retry policy matters where jobs are created.
+        for queue in self.queues:
+            if not isinstance(queue, Queue):
+                raise TypeError(f"{queue} is not an rq Queue")
+
     def subscribe(self):
         # rq's thread waits up to 60 s per read of the command channel, and its stop joins
         # that thread: a worker stopping before the channel was subscribed (a burst worker,
