@@ -104,6 +104,7 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "tenants.provisioning.provision_tenant": "provisioning",
     "participation.staff.tasks.invite_first_admin": "provisioning",
     "billing.signup.record_signup": "provisioning",
+    "tenants.verification_services._hand_over": "provisioning",
     "core.mail.deliver_mail": "mail",
     "participation.engagement.tasks.send_notification_email": "mail",
     "participation.accounts.tasks.export_user_data": "export",
@@ -121,6 +122,7 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "billing.tasks.reconcile_with_stripe": "periodic",
     "billing.tasks.run_daily_sweep": "periodic",
     "tenants.sweeps.requeue_stuck_provisioning": "periodic",
+    "tenants.verification_cron.purge_verification_data": "periodic",
     "participation.accounts.export_sweep.sweep_stuck_exports": "periodic",
 }
 
