@@ -5,6 +5,7 @@ delivery sent the mail twice, and ``rq cron`` exited on the Redis restart."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -89,10 +90,8 @@ def _wait(condition, timeout: float, what: str):
 
 
 def _kill_group(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
     process.wait(10)
 
 
