@@ -7,9 +7,11 @@
   2. SMTP_HOST unset and 127.0.0.1:1025 free: starts a mail sink that writes every e-mail
      to instance/mail/ (nothing is delivered);
   3. runs ``flask --app wsgi tenants migrate`` then ``flask --app wsgi demo seed``;
-  4. starts the web server (``flask run --debug`` on 127.0.0.1:$PORT, 5000 by default)
-     and the worker (``flask worker``), and prints the addresses to open.
-  Ctrl-C or SIGTERM stops all it started. A child that dies stops the rest (exit 1).
+  4. starts the web server (``flask run --debug`` on 127.0.0.1:$PORT, 5000 by default),
+     the worker (``flask worker``), the jobs outbox relay (``flask jobs relay``) and the
+     periodic scheduler (``flask jobs scheduler``), and prints the addresses to open.
+  Ctrl-C or SIGTERM stops all it started. A child that dies is started again after a pause
+  (1 s, doubling up to 30 s): the others keep running (docs/features/jobs.md).
 
 ``run.py flask ARGS...``: ``flask --app wsgi ARGS...`` in the same environment (embedded
 services started, and stopped afterwards, when needed): ``make migrate``, ``seed``, ``worker``.
@@ -45,7 +47,9 @@ RUN_STATE = INSTANCE / "run.json"  # this script's pid and its children's, for a
 DEMO_TENANTS = ("mulhouse", "saillans", "angers")
 DEFAULT_PORT = 5000
 DEFAULT_SMTP_PORT = 1025
-CHILD_STOP_TIMEOUT = {"web": 5.0, "worker": 15.0, "scheduler": 5.0}
+CHILD_STOP_TIMEOUT = {"web": 5.0, "worker": 15.0, "relay": 5.0, "scheduler": 5.0}
+RESTART_PAUSE_MAX = 30.0  # seconds between two restarts of a child that keeps dying
+RESTART_PAUSE_RESET = 60.0  # a child that ran this long starts again after 1 s
 
 sys.path.insert(0, str(ROOT))
 
@@ -476,28 +480,41 @@ def serve(sup: Supervisor) -> int:
     sup.run_step("seed", flask_command("demo", "seed"))
     sup.check_stop()
 
-    sup.spawn(
-        "web",
-        flask_command("run", "--host", "127.0.0.1", "--port", str(port), "--debug"),
-    )
-    sup.spawn("worker", flask_command("worker"))
-    # The periodic jobs (digests, reminders, nightly figures, billing sweeps): core/cron.py.
-    sup.spawn(
-        "scheduler",
-        [sys.executable, "-m", "rq.cli", "cron", "core.cron", "--url", sup.env["REDIS_URL"]],
-    )
+    commands = {
+        "web": flask_command("run", "--host", "127.0.0.1", "--port", str(port), "--debug"),
+        "worker": flask_command("worker"),
+        # Hands the jobs written by the web requests (outbox) to the worker's queues.
+        "relay": flask_command("jobs", "relay"),
+        # The periodic jobs (digests, reminders, nightly figures, sweeps): core/cron.py.
+        "scheduler": flask_command("jobs", "scheduler"),
+    }
+    for name, command in commands.items():
+        sup.spawn(name, command)
+    restart_at: dict[str, float] = {}  # children waiting to be started again
+    pauses: dict[str, float] = {}
+    started_at = {name: time.monotonic() for name in commands}
 
     announced = False
     started = time.monotonic()
     while sup.signal_received is None:
-        for name, process in sup.children.items():
+        for name, process in list(sup.children.items()):
             code = process.poll()
-            if code is not None:
-                fail(
-                    f"the {name} process exited (code {code}); stopping the rest. "
-                    "See its output above."
-                )
-                return 1
+            if code is None or name in restart_at:
+                continue
+            # One child down is no reason to stop the others: start it again after a pause.
+            ran = time.monotonic() - started_at[name]
+            pause = pauses.get(name, 0.0)
+            pause = 1.0 if ran > RESTART_PAUSE_RESET or not pause else pause * 2
+            pauses[name] = pause = min(pause, RESTART_PAUSE_MAX)
+            fail(f"the {name} process exited (code {code}); starting it again in {pause:.0f}s")
+            sup.stop_child(name, process, timeout=1.0)  # what is left of its process group
+            restart_at[name] = time.monotonic() + pause
+        for name, when in list(restart_at.items()):
+            if time.monotonic() >= when:
+                say(f"starting {name} again")
+                sup.spawn(name, commands[name])
+                started_at[name] = time.monotonic()
+                del restart_at[name]
         if not announced and port_answers("127.0.0.1", port):
             banner(sup, port)
             announced = True
