@@ -677,7 +677,6 @@ def retention_days() -> int:
 def anonymise_expired(now: datetime | None = None) -> int:
     """Names, roles, phones and e-mails of decided requests and disputes, and their proofs,
     are removed ``VERIFICATION_RETENTION_DAYS`` after the decision."""
-
     cutoff = (now or utcnow()) - timedelta(days=retention_days())
     count = 0
     requests = db.session.scalars(
