@@ -6,20 +6,12 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    EmailField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-)
+from wtforms import BooleanField, DecimalField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from billing.labels import INTERVAL_LABELS
 from billing.models import Plan
+from core.forms import FlaskForm, IntegerField
 from core.i18n import money_eur
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from billing import signup
+from core.forms import FlaskForm
 
 
 class Required(DataRequired):

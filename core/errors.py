@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import psycopg
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 # Marked with lazy_gettext so the catalogue extraction finds them.
 MESSAGES = {
@@ -23,6 +37,23 @@ MESSAGES = {
         "Le service est momentanément indisponible. Merci de réessayer dans quelques instants."
     ),
 }
+
+
+#: A value PostgreSQL refused (a number beyond its range, a NUL byte) that no form caught.
+INVALID_VALUE = _l(
+    "Une des valeurs envoyées n'est pas valide (nombre trop grand, caractère interdit…). "
+    "Vérifiez votre saisie et réessayez."
+)
+#: A post whose CSRF token is missing or expired (a page left open too long, a new session).
+FORM_EXPIRED = _l(
+    "Votre formulaire a expiré (page restée ouverte longtemps ou session terminée) : "
+    "votre saisie a été conservée ci-dessous, vérifiez-la et envoyez-la de nouveau."
+)
+FORM_EXPIRED_LOST = _l(
+    "Votre formulaire a expiré (page restée ouverte longtemps ou session terminée). "
+    "Revenez à la page précédente, rechargez-la et envoyez votre saisie de nouveau."
+)
+#: Errors that mean the database cannot be reached (down, restarting, connection lost).
 
 
 def _message(code: int, description: str | None) -> str:
@@ -45,6 +76,77 @@ def render_error(
     except Exception:  # noqa: BLE001 - an error page must never fail
         current_app.logger.exception("error page failed to render")
         return message, code, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def render_maintenance():
+    """The French maintenance page, rendered without touching the database (no base.html:
+    it loads the signed-in user)."""
+    message = str(MESSAGES[503])
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        body = jsonify({"error": {"status": 503, "message": message}})
+    else:
+        try:
+            body = render_template("errors/maintenance.html", message=message)
+        except Exception:  # noqa: BLE001 - an error page must never fail
+            body = message
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _form_page_for_replay() -> tuple[str, dict] | None:
+    """(endpoint, arguments) of the page that shows the refused form: the posted URL when it
+    also answers GET, else the page the post came from (``Referer`` on the same host)."""
+    from urllib.parse import urlsplit
+
+    adapter = current_app.create_url_adapter(request)
+    candidates = [request.path]
+    referrer = urlsplit(request.referrer or "")
+    if referrer.path and referrer.netloc in ("", request.host):
+        candidates.append(referrer.path)
+    for path in candidates:
+        try:
+            return adapter.match(path, method="GET")
+        except (HTTPException, RequestRedirect):
+            continue
+    return None
+
+
+def replay_refused_form():
+    """The page of a form refused for its CSRF token, shown again (as a GET: nothing is
+    done) with every field filled with what was posted, and a French explanation. None when
+    the page cannot be shown to this visitor (another site's cookie, no page found)."""
+    from core.forms import replay_form_data
+
+    if request.method != "POST" or request.path.startswith("/api/") or not request.form:
+        return None
+    target = _form_page_for_replay()
+    if target is None:
+        return None
+    endpoint, args = target
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return None
+    data = MultiDict(
+        (key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"
+    )
+    replay_form_data(data)
+    request.environ["REQUEST_METHOD"] = "GET"
+    request.method = "GET"
+    flash(str(FORM_EXPIRED), "warning")
+    try:
+        response = make_response(current_app.ensure_sync(view)(**args))
+    except HTTPException:
+        response = None
+    if response is None or response.status_code != 200:
+        # A redirect to log in, a 403: nothing of theirs to show there.
+        flashes = session.get("_flashes") or []
+        session["_flashes"] = [f for f in flashes if f[1] != str(FORM_EXPIRED)]
+        return None
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"  # the page holds what they typed
+    return response
 
 
 def _seconds_until_retry(exc: HTTPException) -> int:
@@ -76,6 +178,33 @@ def init_app(app: Flask) -> None:
             body, code = response
             return body, code, {"Retry-After": str(_seconds_until_retry(exc))}
         return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        try:
+            replayed = replay_refused_form()
+        except Exception:  # noqa: BLE001 - fall back to the plain explanation
+            app.logger.exception("could not show the refused form again")
+            replayed = None
+        if replayed is not None:
+            return replayed
+        return render_error(400, str(FORM_EXPIRED_LOST))
+
+    @app.errorhandler(sa_exc.DataError)
+    def _data_error(exc: sa_exc.DataError):
+        # Last line of defence: forms and query helpers refuse such values first.
+        from core.db import db
+
+        db.session.rollback()
+        app.logger.warning("value refused by PostgreSQL: %s", exc.orig)
+        return render_error(400, str(INVALID_VALUE))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(psycopg.OperationalError)
+    def _database_down(exc: Exception):
+        app.logger.error("database unavailable: %s", exc)
+        return render_maintenance()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -11,11 +11,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from core.db import db
+from core.forms import FlaskForm
 from core.platform.models import PlatformRole
 from core.platform.views import roles_required
 from core.security.auth import two_factor_required

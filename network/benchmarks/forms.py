@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.forms import FlaskForm
 from network.benchmarks.metrics import METRICS
 
 

@@ -4,11 +4,12 @@ and the coordinator's dimensions × levels."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.routing import arg_int
 from core.security.auth import two_factor_required
 from network.charts import radar_chart
 from network.core import access
@@ -38,12 +39,12 @@ def _fmt(value) -> str:
 @bp.route("")
 def index(slug: str):
     network = _network(slug)
-    year = request.args.get("annee", type=int) or services.current_year()
+    year = arg_int("annee", minimum=1900, maximum=2100) or services.current_year()
     dims = services.dimensions(network)
     rows = services.responses(network, year)
     own_tenant_id = access.member_tenant_id(current_user, network)
     by_tenant = {r.tenant_id: r for r in rows}
-    selected_id = request.args.get("territoire", type=int) or own_tenant_id
+    selected_id = arg_int("territoire") or own_tenant_id
     if selected_id not in by_tenant:
         selected_id = rows[0].tenant_id if rows else None
     selected = by_tenant.get(selected_id)

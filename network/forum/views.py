@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.routing import arg_int
 from core.security.auth import two_factor_required
 from network.core import access
 from network.forum import services
@@ -39,7 +40,7 @@ def _require_poster(network) -> None:
 @bp.route("")
 def index(slug: str):
     network = _network(slug)
-    page = request.args.get("page", 1, type=int) or 1
+    page = arg_int("page", 1)
     rows, total = services.questions(network, page)
     return render_template(
         "network/forum/index.html",

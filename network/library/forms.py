@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -19,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
+from core.forms import FlaskForm, IntegerField
 from network.library.services import CATEGORY_LABELS, OUTCOME_LABELS
 from participation.processes.models import PhaseKind
 from participation.processes.services import PHASE_KIND_LABELS

@@ -4,19 +4,11 @@ live in services.py; the forms only read and type the fields."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from core.forms import DateField, FlaskForm, IntegerField
 from participation.budgets.models import VotingRule
 from participation.budgets.services import RULE_LABELS
 from participation.engagement.antispam import HoneypotForm

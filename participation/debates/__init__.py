@@ -11,12 +11,13 @@ def _comment_thread(target_type, target_id):
     from flask import request
     from flask_login import current_user
 
+    from core.routing import arg_int
     from participation.debates.models import COMMENT_PAGE_ARG
     from participation.debates.services import comment_thread
     from participation.debates.views import ThreadText
     from participation.engagement.services import target_url
 
-    page = request.args.get(COMMENT_PAGE_ARG, 1, type=int)
+    page = arg_int(COMMENT_PAGE_ARG, 1)
     thread = comment_thread(target_type, target_id, viewer=current_user, page=page)
     # The target's own page, also when a form error re-renders it under a POST route.
     thread.base_url = target_url(thread.target_type, thread.target_id) or request.path

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from core.forms import FlaskForm, IntegerField
 from participation.accounts.forms import Chosen, Required
 from participation.debates.models import Side
 from participation.debates.services import ARGUMENT_MAX, COMMENT_MAX, QUESTION_MAX

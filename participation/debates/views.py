@@ -12,7 +12,7 @@ from werkzeug.routing import BuildError
 
 from core.db import db
 from core.i18n import safe_next_path
-from core.routing import TENANT_SITE
+from core.routing import TENANT_SITE, arg_int
 from participation.accounts.models import StaffRole
 from participation.debates import services
 from participation.debates.forms import (
@@ -324,8 +324,8 @@ def create():
     processes = services.list_processes()
     form = DebateForm()
     form.set_processes(processes)
-    if request.method == "GET" and request.args.get("process_id", type=int):
-        form.process_id.data = request.args.get("process_id", type=int)
+    if request.method == "GET" and arg_int("process_id"):
+        form.process_id.data = arg_int("process_id")
     if form.validate_on_submit():
         process = _process_or_400(form)
         if process is not None:

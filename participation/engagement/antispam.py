@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
+from core.forms import FlaskForm
 from core.security.limits import client_key, limiter
 from tenants.context import current_tenant
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from core.forms import FlaskForm
 from participation.accounts.forms import Chosen, Required
 from participation.engagement.antispam import HoneypotForm
 from participation.engagement.models import ReportReason

@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from core.db import db
 from core.extensions import csrf
 from core.i18n import safe_next_path
-from core.routing import TENANT_SITE
+from core.routing import TENANT_SITE, arg_int
 from participation.accounts.models import StaffRole, User
 from participation.engagement import services
 from participation.engagement.antispam import HONEYPOT_MESSAGE, posting_limit
@@ -156,7 +156,7 @@ def report(target_type: str, target_id: int):
 @bp.get("/notifications")
 @login_required
 def notifications():
-    page = services.notifications_page(current_user.id, request.args.get("page", 1, type=int))
+    page = services.notifications_page(current_user.id, arg_int("page", 1))
     return render_template(
         "engagement/notifications.html", page=page, form=ConfirmForm(formdata=None)
     )

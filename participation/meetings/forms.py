@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields import DateTimeLocalField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from core.forms import DateTimeLocalField, FlaskForm, IntegerField
 from participation.meetings.services import PARIS
 from participation.staff.forms import DataRequired, InputRequired
 

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from core.forms import FlaskForm, IntegerField
 from participation.engagement.antispam import HoneypotForm
 from participation.problems.services import ADDRESS_MAX, COMMENT_MAX, DESCRIPTION_MAX
 from participation.staff.forms import DataRequired, InputRequired

@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
+from core.routing import parse_int
 from participation.accounts.models import Service, StaffRole, User
 from participation.engagement import services as engagement
 from participation.problems.models import (
@@ -318,10 +319,7 @@ def _parse_status(value) -> ProblemStatus | None:
 
 
 def _parse_int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # ASCII digits within PostgreSQL's range, else None
 
 
 @dataclass

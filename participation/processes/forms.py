@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
 
+from core.forms import DateField, FlaskForm, IntegerField
 from participation.processes.models import PhaseKind
 from participation.processes.services import ACTION_LABELS, PHASE_KIND_LABELS
 from participation.staff.forms import DataRequired, InputRequired

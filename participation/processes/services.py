@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core import uploads
 from core.db import db
+from core.forms import clamp_date
 from core.i18n import TIMEZONE, date_fr
 from participation.accounts.models import Neighbourhood, User
 from participation.processes.models import (
@@ -853,6 +854,7 @@ def move_phase(phase: Phase, direction: str, actor: User) -> Phase:
 
 def default_phase_dates(process: Process, today: date) -> tuple[date, date]:
     """Suggested dates for a new phase: right after the last one, for four weeks."""
-    last = max((p.ends_on for p in process.phases), default=None)
+    # Clamped: a date stored before forms were bounded (9999-12-31) would overflow.
+    last = clamp_date(max((p.ends_on for p in process.phases), default=None))
     start = last + timedelta(days=1) if last else today
     return start, start + timedelta(days=27)

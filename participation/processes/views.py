@@ -27,6 +27,7 @@ from core import uploads
 from core.db import db
 from core.errors import render_error
 from core.markdown import render_markdown
+from core.routing import arg_int
 from core.security.auth import two_factor_verified
 from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
@@ -76,7 +77,7 @@ def _get_or_404(model, object_id: int):
 
 def _page_number() -> int:
     # Bounded: a page number far past the end is a 404 anyway, never a huge OFFSET.
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    return min(arg_int("page", 1), MAX_PAGE)
 
 
 def _actor() -> User:
@@ -101,7 +102,7 @@ def index():
     themes = services.themes_in_use()
     form.set_themes(themes)
     status = services.STATUS_SLUGS.get(form.etat.data or "")
-    theme_id = request.args.get("theme", type=int)
+    theme_id = arg_int("theme")
     if theme_id not in {theme.id for theme in themes}:
         theme_id = None  # an unknown theme filters nothing
     page = _page_number()

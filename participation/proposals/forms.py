@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from core.forms import DateField, FlaskForm, IntegerField
 from participation.engagement.antispam import HoneypotForm
 from participation.proposals.models import DEFAULT_STATUS_LABELS, ProposalStatus
 from participation.proposals.services import (

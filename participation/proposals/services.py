@@ -32,7 +32,7 @@ from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
 from core.markdown import plain_text
-from core.routing import TENANT_SITE
+from core.routing import TENANT_SITE, parse_int
 from participation.accounts.models import Neighbourhood, Service, StaffRole, User
 from participation.debates.models import Comment
 from participation.engagement import services as engagement
@@ -417,11 +417,7 @@ def new_seed() -> str:
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return parse_int(value)  # ASCII digits within PostgreSQL's range, else None
 
 
 def parse_list_query(args) -> ListQuery:

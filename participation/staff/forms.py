@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectMultipleField,
@@ -26,6 +24,7 @@ from wtforms.validators import (
 from wtforms.validators import InputRequired as _InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.forms import FlaskForm, IntegerField
 from participation.accounts.models import StaffRole
 
 

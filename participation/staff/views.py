@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from core.db import db
 from core.errors import render_error
-from core.routing import TENANT_SITE
+from core.routing import TENANT_SITE, arg_int
 from core.security.auth import (
     mark_two_factor_verified,
     safe_next,
@@ -595,7 +595,7 @@ TARGET_LABELS = {
 @bp.get("/journal")
 @staff_required(ADMIN)
 def audit_log():
-    page = request.args.get("page", 1, type=int) or 1
+    page = arg_int("page", 1)
     page = max(page, 1)
     entries, total = services.audit_page(page, AUDIT_PER_PAGE)
     pages = max(1, -(-total // AUDIT_PER_PAGE))

@@ -7,17 +7,10 @@ The answer form itself is built from the questionnaire in the template and read 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from core.forms import DateField, FlaskForm, IntegerField
 from participation.processes.forms import RequiredDate
 from participation.staff.forms import DataRequired
 from participation.surveys.models import QuestionKind

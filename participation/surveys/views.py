@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from core.db import db
+from core.routing import arg_int
 from core.security.limits import limiter
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_key
@@ -242,8 +243,8 @@ def new():
         today = services.paris_today()
         form.opens_on.data = today
         form.closes_on.data = date.fromordinal(today.toordinal() + 30)
-        if request.args.get("phase_id", type=int):
-            form.phase_id.data = request.args.get("phase_id", type=int)
+        if arg_int("phase_id"):
+            form.phase_id.data = arg_int("phase_id")
     if form.validate_on_submit():
         try:
             survey = services.create_survey(_survey_fields(form), _staff_user())
@@ -428,8 +429,8 @@ def _question_page(survey_id: int, question_id: int | None):
     if request.method == "GET" and question is not None:
         form.kind.data = question.kind.value
         form.options.data = "\n".join(o.label for o in question.options)
-    if request.method == "GET" and question is None and request.args.get("section_id", type=int):
-        form.section_id.data = request.args.get("section_id", type=int)
+    if request.method == "GET" and question is None and arg_int("section_id"):
+        form.section_id.data = arg_int("section_id")
     form.set_choices(survey.sections, services.condition_choices(survey, question))
     if form.validate_on_submit():
         fields = services.QuestionFields(

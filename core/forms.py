@@ -1,0 +1,93 @@
+"""Shared form base and fields: hostile input never reaches PostgreSQL, and what the user
+typed survives an expired session (issue 13 §5; docs/features/hostile-input.md).
+
+- :class:`FlaskForm`: every form of Pnyx derives from it (not from ``flask_wtf.FlaskForm``;
+  ruff bans the latter). When a post is refused for its CSRF token (session expired, page
+  left open overnight), ``core.errors`` renders the page of the form again and this base
+  fills it with what was posted, so a long text is never lost.
+- :class:`IntegerField`: ASCII digits within PostgreSQL's ``integer`` range (``int()``
+  takes ``١`` and ``10^20`` reaches the database as a DataError).
+- :class:`DateField`, :class:`DateTimeLocalField`: between 1900 and 2100 (a phase dated
+  9999-12-31 made every later page of the process answer 500: ``date + timedelta``
+  overflows). Pages also cope with such dates already stored: see :func:`clamp_date`.
+
+NUL bytes and CRLF newlines are handled before any form sees the data, in
+``core.routing.PnyxRequest``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import flask_wtf
+from flask import g
+from flask_babel import lazy_gettext as _l
+from wtforms import fields
+
+from core.routing import INT_MAX, parse_int
+
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+_REPLAY_KEY = "pnyx_replayed_form"
+
+
+def replay_form_data(data) -> None:
+    """Ask every form built during this request to show ``data`` (see core.errors)."""
+    g.setdefault(_REPLAY_KEY, data)
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    class Meta(flask_wtf.FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None and g and g.get(_REPLAY_KEY) is not None:
+                return g.get(_REPLAY_KEY)
+            return wrapped
+
+
+def date_in_range(value: date | datetime | None) -> bool:
+    if value is None:
+        return True
+    day = value.date() if isinstance(value, datetime) else value
+    return MIN_DATE <= day <= MAX_DATE
+
+
+def clamp_date(value: date | None) -> date | None:
+    """A stored date brought back into the range pages compute with."""
+    if value is None:
+        return None
+    return min(max(value, MIN_DATE), MAX_DATE)
+
+
+_OUT_OF_RANGE = _l("Saisissez une date entre 1900 et 2100.")
+
+
+class DateField(fields.DateField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if not date_in_range(self.data):
+            self.data = None
+            raise ValueError(str(_OUT_OF_RANGE))
+
+
+class DateTimeLocalField(fields.DateTimeLocalField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if not date_in_range(self.data):
+            self.data = None
+            raise ValueError(str(_OUT_OF_RANGE))
+
+
+class IntegerField(fields.IntegerField):
+    """ASCII digits within PostgreSQL's ``integer`` range, else a French field error."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] is None or not str(valuelist[0]).strip():
+            super().process_formdata(valuelist)  # empty: WTForms' own handling (Optional…)
+            return
+        self.data = parse_int(str(valuelist[0]), minimum=-INT_MAX, maximum=INT_MAX)
+        if self.data is None:
+            raise ValueError(
+                self.invalid_value_message
+                or str(_l("Saisissez un nombre entier (chiffres 0 à 9, sans espace)."))
+            )
