@@ -6,19 +6,15 @@ import psycopg
 from flask import (
     Flask,
     current_app,
-    flash,
     jsonify,
     make_response,
     render_template,
     request,
-    session,
 )
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RequestRedirect
 
 # Marked with lazy_gettext so the catalogue extraction finds them.
 MESSAGES = {
@@ -95,58 +91,25 @@ def render_maintenance():
     return response
 
 
-def _form_page_for_replay() -> tuple[str, dict] | None:
-    """(endpoint, arguments) of the page that shows the refused form: the posted URL when it
-    also answers GET, else the page the post came from (``Referer`` on the same host)."""
-    from urllib.parse import urlsplit
-
-    adapter = current_app.create_url_adapter(request)
-    candidates = [request.path]
-    referrer = urlsplit(request.referrer or "")
-    if referrer.path and referrer.netloc in ("", request.host):
-        candidates.append(referrer.path)
-    for path in candidates:
-        try:
-            return adapter.match(path, method="GET")
-        except (HTTPException, RequestRedirect):
-            continue
-    return None
-
-
 def replay_refused_form():
     """The page of a form refused for its CSRF token, shown again (as a GET: nothing is
     done) with every field filled with what was posted, and a French explanation. None when
     the page cannot be shown to this visitor (another site's cookie, no page found)."""
-    from core.forms import replay_form_data
+    from urllib.parse import urlsplit
+
+    from core.forms import render_page_with_posted_form
 
     if request.method != "POST" or request.path.startswith("/api/") or not request.form:
         return None
-    target = _form_page_for_replay()
-    if target is None:
-        return None
-    endpoint, args = target
-    view = current_app.view_functions.get(endpoint)
-    if view is None:
-        return None
-    data = MultiDict(
-        (key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"
-    )
-    replay_form_data(data)
-    request.environ["REQUEST_METHOD"] = "GET"
-    request.method = "GET"
-    flash(str(FORM_EXPIRED), "warning")
-    try:
-        response = make_response(current_app.ensure_sync(view)(**args))
-    except HTTPException:
-        response = None
-    if response is None or response.status_code != 200:
-        # A redirect to log in, a 403: nothing of theirs to show there.
-        flashes = session.get("_flashes") or []
-        session["_flashes"] = [f for f in flashes if f[1] != str(FORM_EXPIRED)]
-        return None
-    response.status_code = 400
-    response.headers["Cache-Control"] = "no-store"  # the page holds what they typed
-    return response
+    candidates = [request.path]
+    referrer = urlsplit(request.referrer or "")
+    if referrer.path and referrer.netloc in ("", request.host):
+        candidates.append(referrer.path)
+    # Forms posted to an action of their own (comments) name the page they belong to.
+    back = request.form.get("next") or ""
+    if back.startswith("/") and not back.startswith("//"):
+        candidates.append(back)
+    return render_page_with_posted_form(candidates, str(FORM_EXPIRED))
 
 
 def _seconds_until_retry(exc: HTTPException) -> int:

@@ -18,10 +18,14 @@ NUL bytes and CRLF newlines are handled before any form sees the data, in
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 import flask_wtf
-from flask import g
+from flask import current_app, flash, g, make_response, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from wtforms import fields
 
 from core.routing import INT_MAX, parse_int
@@ -34,6 +38,49 @@ _REPLAY_KEY = "pnyx_replayed_form"
 def replay_form_data(data) -> None:
     """Ask every form built during this request to show ``data`` (see core.errors)."""
     g.setdefault(_REPLAY_KEY, data)
+
+
+def render_page_with_posted_form(paths, message: str, status: int = 400):
+    """The first of ``paths`` that is a GET page of this site, rendered again in this request
+    as a GET (so nothing is done) with every form filled with what was posted and ``message``
+    flashed: a refused post never loses what was typed. None when no such page can be shown
+    to this visitor (no GET route, a redirect to log in, a 403): the caller falls back.
+
+    Used for posts refused for their CSRF token (core.errors) and by views whose form lives
+    on another page (a comment refused for its length goes back to the proposal)."""
+    adapter = current_app.create_url_adapter(request)
+    target = None
+    for path in paths:
+        try:
+            target = adapter.match(urlsplit(path).path, method="GET")
+            break
+        except (HTTPException, RequestRedirect):
+            continue
+    if target is None or target[0] not in current_app.view_functions:
+        return None
+    endpoint, args = target
+    data = MultiDict(
+        (key, value) for key, value in request.form.items(multi=True) if key != "csrf_token"
+    )
+    replay_form_data(data)
+    method = request.method
+    request.environ["REQUEST_METHOD"] = request.method = "GET"
+    flash(message, "error")
+    try:
+        response = make_response(
+            current_app.ensure_sync(current_app.view_functions[endpoint])(**args)
+        )
+    except HTTPException:
+        response = None
+    if response is None or response.status_code != 200:
+        flashes = session.get("_flashes") or []
+        session["_flashes"] = [f for f in flashes if f[1] != message]
+        request.environ["REQUEST_METHOD"] = request.method = method
+        g.pop(_REPLAY_KEY, None)
+        return None
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"  # the page holds what they typed
+    return response
 
 
 class FlaskForm(flask_wtf.FlaskForm):

@@ -41,6 +41,7 @@ class SiteMapAdapter(MapAdapter):
 INT_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
 _ASCII_INT = re.compile(r"-?[0-9]{1,19}")
+_ASCII_DIGITS = re.compile(r"-?[0-9]{1,200}")
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -75,20 +76,29 @@ class TextPathConverter(PathConverter):
 
 
 def parse_int(
-    raw: object, default: int | None = None, *, minimum: int = 1, maximum: int = INT_MAX
+    raw: object,
+    default: int | None = None,
+    *,
+    minimum: int = 1,
+    maximum: int = INT_MAX,
+    clamp: bool = False,
 ) -> int | None:
     """A query-string or form integer as PostgreSQL can take it, else ``default``.
 
     Only ASCII digits (``int()`` accepts ``١``, ``1_000`` and spaces), and within
-    [minimum, maximum] (PostgreSQL raises on ``10^20``). Hostile input gives ``default``."""
+    [minimum, maximum] (PostgreSQL raises on ``10^20``). Hostile input gives ``default``;
+    with ``clamp`` a number out of range is brought to the nearest bound instead (a page
+    number far past the end stays far past the end: a 404, not the first page)."""
     if isinstance(raw, bool):
         return default
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and _ASCII_INT.fullmatch(raw.strip()):
+    elif isinstance(raw, str) and (_ASCII_DIGITS if clamp else _ASCII_INT).fullmatch(raw.strip()):
         value = int(raw.strip())
     else:
         return default
+    if clamp:
+        return min(max(value, minimum), maximum)
     return value if minimum <= value <= maximum else default
 
 
@@ -98,6 +108,7 @@ def arg_int(
     *,
     minimum: int = 1,
     maximum: int = INT_MAX,
+    clamp: bool = False,
     args: Mapping | None = None,
 ) -> int | None:
     """``request.args.get(name, type=int)`` made safe: see :func:`parse_int`. Use it for
@@ -105,7 +116,7 @@ def arg_int(
     from flask import request
 
     source = request.args if args is None else args
-    return parse_int(source.get(name), default, minimum=minimum, maximum=maximum)
+    return parse_int(source.get(name), default, minimum=minimum, maximum=maximum, clamp=clamp)
 
 
 def arg_int_or_404(name: str, **kwargs) -> int | None:

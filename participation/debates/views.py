@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from core.db import db
+from core.forms import render_page_with_posted_form
 from core.i18n import safe_next_path
 from core.routing import TENANT_SITE, arg_int
 from participation.accounts.models import StaffRole
@@ -93,6 +94,13 @@ def add_argument(debate_id: int):
     parent_id = form.parent_id.data
     if not form.validate_on_submit():
         if parent_id:
+            shown = (
+                None
+                if form.caught_bot
+                else render_page_with_posted_form([page], _first_error(form))
+            )
+            if shown is not None:
+                return shown
             flash(_first_error(form), "error")
             return redirect(f"{page}#argument-{parent_id}", code=303)
         return _render_debate(debate, form, 400)
@@ -216,6 +224,13 @@ def create_comment():
     form = CommentForm()
     page = safe_next_path(form.next.data, default="/").split("#", 1)[0]
     if not form.validate_on_submit():
+        # The page again with the text typed (too long, say), not a redirect that loses it;
+        # a bot caught by the honeypot gets nothing back.
+        shown = (
+            None if form.caught_bot else render_page_with_posted_form([page], _first_error(form))
+        )
+        if shown is not None:
+            return shown
         flash(_first_error(form), "error")
         anchor = f"#commentaire-{form.parent_id.data}" if form.parent_id.data else "#commentaires"
         return redirect(page + anchor, code=303)

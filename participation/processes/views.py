@@ -77,7 +77,7 @@ def _get_or_404(model, object_id: int):
 
 def _page_number() -> int:
     # Bounded: a page number far past the end is a 404 anyway, never a huge OFFSET.
-    return min(arg_int("page", 1), MAX_PAGE)
+    return arg_int("page", 1, maximum=MAX_PAGE, clamp=True)
 
 
 def _actor() -> User:

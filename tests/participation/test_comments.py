@@ -281,10 +281,14 @@ def test_markdown_is_rendered_and_sanitised(world):
 
 def test_comment_too_long_or_empty_is_refused(world):
     client, _ = world.logged_in()
-    comment_on(client, "debate", world.debate_id, "   ")
-    comment_on(client, "debate", world.debate_id, "x" * 5001)
+    for body in ("   ", "x" * 5001):
+        response = comment_on(client, "debate", world.debate_id, body)
+        # Refused, back on the debate with the text typed and the reason (issue 13 §5).
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert body.strip() in page and 'class="flash flash-error"' in page
     assert not comment_rows(world, body="x" * 5001)
-    assert len(flashes(client)) == 2
+    assert flashes(client) == []  # shown on the page itself
 
 
 # --------------------------------------------------------------------------- edit window
