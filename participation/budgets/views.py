@@ -18,6 +18,7 @@ from billing.limits import require_feature
 from core import uploads
 from core.db import db
 from core.errors import render_error
+from core.routing import parse_int
 from core.security.body_limits import upload_view
 from core.security.limits import limiter
 from participation.accounts.models import StaffRole, User
@@ -107,10 +108,9 @@ def _field_error(form, exc: BudgetError, default: str | None = None) -> bool:
 def _selected_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("project"):
-        try:
-            ids.append(int(value))
-        except ValueError:
-            continue
+        # ASCII digits within PostgreSQL's range (int() takes "١" and 10^20).
+        if (project_id := parse_int(value)) is not None:
+            ids.append(project_id)
     return ids
 
 
@@ -457,7 +457,9 @@ def _fields(form: BudgetForm, neighbourhoods) -> services.BudgetFields:
         raw = (request.form.get(f"envelope_{n.id}") or "").replace(" ", "").replace("\u202f", "")
         if raw:
             try:
-                envelopes[n.id] = int(raw)
+                envelopes[n.id] = parse_int(raw, minimum=0, maximum=10**12)
+                if envelopes[n.id] is None:
+                    raise ValueError(raw)
             except ValueError:
                 raise BudgetError(
                     _(

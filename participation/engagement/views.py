@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from core.db import db
 from core.extensions import csrf
 from core.i18n import safe_next_path
-from core.routing import TENANT_SITE, arg_int
+from core.routing import TENANT_SITE, arg_int, parse_int
 from participation.accounts.models import StaffRole, User
 from participation.engagement import services
 from participation.engagement.antispam import HONEYPOT_MESSAGE, posting_limit
@@ -73,9 +73,8 @@ def _follow_change(follow: bool):
     back = safe_next_path(form.next.data, default="/")
     if not form.validate_on_submit():
         abort(400)
-    try:
-        target_id = int(form.target_id.data or 0)
-    except ValueError:
+    target_id = parse_int(form.target_id.data or "0", minimum=0)
+    if target_id is None:
         abort(400)
     try:
         if follow:
