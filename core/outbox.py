@@ -53,6 +53,7 @@ from core.jobs import PnyxQueue, job_name, rq_redis_url
 log = logging.getLogger(__name__)
 
 _SESSION_KEY = "pnyx_outbox_ids"
+_COMMITTED_KEY = "pnyx_outbox_committed_ids"
 #: A row that cannot be pushed for another reason than Redis (its function was removed by a
 #: deployment, its payload does not load) is given up after this many attempts.
 MAX_ATTEMPTS = 5
@@ -157,8 +158,22 @@ def write_job(
 
 
 @event.listens_for(Session, "after_commit")
-def _hand_over_after_commit(session: Session) -> None:
+def _ready_after_commit(session: Session) -> None:
     ids = session.info.pop(_SESSION_KEY, None)
+    if ids:
+        session.info.setdefault(_COMMITTED_KEY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _hand_over_once_the_connection_is_back(session: Session, transaction) -> None:
+    # Not in after_commit: the session still holds its connection there, and the fast path
+    # takes another one from the same pool. Under load (every pooled connection held by a
+    # committing request) each request would wait for a second connection that none can
+    # give back: the pool's timeout, for everyone. after_transaction_end comes once the
+    # session's connection has been returned.
+    if transaction.parent is not None:
+        return
+    ids = session.info.pop(_COMMITTED_KEY, None)
     if not ids or not has_app_context():
         return
     hand_over(current_app._get_current_object(), ids)
@@ -252,6 +267,8 @@ def relay(
     )
     if ids is not None:
         query = query.where(_table.c.id.in_(ids))
+    if not is_async:
+        return _relay_inline(app, redis, query, result)
     with app.app_context(), db.engine.connect() as conn, conn.begin():
         rows = conn.execute(query).all()
         result.seen = len(rows)
@@ -303,6 +320,48 @@ def relay(
                 .where(_table.c.id.in_(done_now), _table.c.done_at.is_(None))
                 .values(done_at=sa.func.now())
             )
+    return result
+
+
+def _relay_inline(app: Flask, redis: Redis, query, result: RelayResult) -> RelayResult:
+    """``RQ_ASYNC=False``: rq runs each job inside the push. The rows are claimed (marked
+    relayed) first and the jobs run once the relay's connection is back in the pool: a job
+    takes a connection of its own, and a relay holding one meanwhile could, with as many
+    committing threads as pooled connections, wait for ever for a second. A Redis error
+    gives the rows not yet run back to the relay."""
+    with app.app_context():
+        with db.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            result.seen = len(rows)
+            if rows:
+                conn.execute(
+                    sa.update(_table)
+                    .where(_table.c.id.in_([row.id for row in rows]))
+                    .values(relayed_at=sa.func.now())
+                )
+        for index, row in enumerate(rows):
+            try:
+                outcome = _push(redis, row, is_async=False)
+            except RedisError as exc:
+                result.redis_error = exc
+                with db.engine.begin() as conn:
+                    conn.execute(
+                        sa.update(_table)
+                        .where(_table.c.id.in_([r.id for r in rows[index:]]))
+                        .values(relayed_at=None)
+                    )
+                break
+            except Exception:
+                log.error("outbox: row %s (%s) failed inline", row.id, row.func_name, exc_info=True)
+                continue
+            result.handed.append(row.id)
+            if outcome == "ran":
+                with db.engine.begin() as conn:
+                    conn.execute(
+                        sa.update(_table)
+                        .where(_table.c.id == row.id, _table.c.done_at.is_(None))
+                        .values(done_at=sa.func.now())
+                    )
     return result
 
 
