@@ -49,7 +49,24 @@ def redis_url():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
     url = redis_url_for_tests()
-    return url.replace("/13", f"/{13 + index % 3}") if url.endswith("/13") else url
+    url = url.replace("/13", f"/{13 + index % 3}") if url.endswith("/13") else url
+    _forget_rate_limit_counters(url)
+    return url
+
+
+def _forget_rate_limit_counters(url: str) -> None:
+    """Rate-limit counters outlive a run (per-account ones are keyed on the e-mail, the same
+    in every run, for up to a day): a run started minutes after another would find the
+    budgets of its fixed test addresses already spent."""
+    from redis import Redis
+
+    conn = Redis.from_url(url)
+    try:
+        keys = list(conn.scan_iter("LIMITS:LIMITER/pnyx-limits/*", count=1000))
+        if keys:
+            conn.delete(*keys)
+    finally:
+        conn.close()
 
 
 @pytest.fixture(autouse=True)

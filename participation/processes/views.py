@@ -26,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core import uploads
 from core.db import db
 from core.errors import render_error
+from core.i18n import safe_next_path
 from core.markdown import render_markdown
 from core.routing import arg_int
 from core.security.auth import two_factor_verified
@@ -163,7 +164,9 @@ def image(filename: str):
 def _too_large(exc):
     size = uploads.format_megabytes(uploads.max_image_bytes())
     return render_error(
-        413, _("L'image envoyée est trop volumineuse : %(size)s Mo au plus.", size=size)
+        413,
+        _("Le fichier envoyé est trop volumineux : une image fait %(size)s Mo au plus.", size=size),
+        back_url=safe_next_path(request.path, "/"),
     )
 
 

@@ -285,7 +285,7 @@ def test_coordinator_deletes_a_practice_with_its_files(net_app, member_tenant, t
     post_platform(
         member,
         f"{base}/{practice_id}/pieces-jointes",
-        {"file": (io.BytesIO(b"%PDF-1.7 bilan"), "bilan.pdf")},
+        {"file": (io.BytesIO(real_pdf("bilan")), "bilan.pdf")},
         content_type="multipart/form-data",
     )
     post_platform(member, f"{base}/{practice_id}/commentaires", {"body": "Mon commentaire"})

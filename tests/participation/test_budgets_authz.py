@@ -149,7 +149,7 @@ def staff_client(app, tenant, role):
 def matrix(staff_app, make_tenant, frozen_day) -> Matrix:
 
     from core import uploads
-    from participation.budgets.models import Eligibility, EligibilityStatus
+    from participation.budgets.models import BudgetUpdate, Eligibility, EligibilityStatus
     from tenants.context import tenant_context
 
     app = staff_app
@@ -184,6 +184,13 @@ def matrix(staff_app, make_tenant, frozen_day) -> Matrix:
         folder = uploads.image_folder(tenant_a.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / photo).write_bytes(b"\x89PNG\r\n\x1a\n")
+        # The media route serves only the photos of follow-up updates.
+        db.session.add(
+            BudgetUpdate(
+                project_id=finished.projects["Fontaine"], body="Travaux lancés", photo_path=photo
+            )
+        )
+        db.session.commit()
 
     ids = {
         "budget_id": voting.id,

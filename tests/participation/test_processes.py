@@ -727,6 +727,9 @@ def test_image_upload_refuses_non_images_and_serves_png(processes_app, tenant, t
     process_id = make_process(app, tenant, "Avec image", phases=[phase(0, 5)])
     url = f"/gestion/demarches/{process_id}/modifier"
     app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    # A 2 MB image limit (15 MB by default) keeps the over-the-limit bodies small.
+    previous_limit = app.config.get("MAX_IMAGE_BYTES")
+    app.config["MAX_IMAGE_BYTES"] = 2 * 1024 * 1024
     try:
         svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
         for content, name in (
@@ -791,7 +794,10 @@ def test_image_upload_refuses_non_images_and_serves_png(processes_app, tenant, t
         assert accepted.status_code == 302
         stored = read_process(app, tenant, process_id)
         assert re.fullmatch(r"[0-9a-f]{32}\.png", stored["image_path"])
-        assert (tmp_path / f"t{tenant.id}" / stored["image_path"]).read_bytes() == PNG_1PX
+        # Stored re-encoded (core.uploads), in the tenant's images folder.
+        stored_file = tmp_path / f"t{tenant.id}" / "images" / stored["image_path"]
+        stored_bytes = stored_file.read_bytes()
+        assert stored_bytes.startswith(b"\x89PNG\r\n\x1a\n")
 
         visitor = client_on(app, tenant)
         page = text(visitor.get(f"/demarches/{process_id}"))
@@ -799,16 +805,17 @@ def test_image_upload_refuses_non_images_and_serves_png(processes_app, tenant, t
         assert f'src="{src}" alt="Les berges au printemps"' in page
         served = visitor.get(src)
         assert served.status_code == 200 and served.mimetype == "image/png"
-        assert served.data == PNG_1PX and "sandbox" in served.headers["Content-Security-Policy"]
+        assert served.data == stored_bytes and "sandbox" in served.headers["Content-Security-Policy"]
         assert visitor.get("/medias/demarches/../../etc.png").status_code == 404
         assert visitor.get("/medias/demarches/passwd").status_code == 404
 
         removed = post(client, url, process_form("Avec image", remove_image="y"))
         assert removed.status_code == 302
         assert read_process(app, tenant, process_id)["image_path"] is None
-        assert not (tmp_path / f"t{tenant.id}" / stored["image_path"]).exists()
+        assert not stored_file.exists()
     finally:
         app.config.pop("UPLOAD_FOLDER", None)
+        app.config["MAX_IMAGE_BYTES"] = previous_limit
 
 
 # --------------------------------------------------------------------------- themes
