@@ -59,6 +59,17 @@ def load_from_environment() -> dict:
         "PAGE_CACHE": _bool(os.environ.get("PAGE_CACHE"), True),
         "PAGE_CACHE_TTL": _int("PAGE_CACHE_TTL", 300),
         "PAGE_CACHE_CHECK_INTERVAL": _float("PAGE_CACHE_CHECK_INTERVAL", 1.0),
+        "PAGE_CACHE_MAX_ENTRIES": _int("PAGE_CACHE_MAX_ENTRIES", 2000),
+        "PAGE_CACHE_RETRY_SECONDS": _float("PAGE_CACHE_RETRY_SECONDS", 2.0),
+        # Redis on the request path (core.redis_client): short timeouts, then the circuit
+        # breaker skips Redis for a while, so a frozen Redis costs a page at most one timeout.
+        "REDIS_SOCKET_TIMEOUT": _float("REDIS_SOCKET_TIMEOUT", 0.25),
+        "REDIS_CONNECT_TIMEOUT": _float("REDIS_CONNECT_TIMEOUT", 0.25),
+        "REDIS_BREAKER_SECONDS": _float("REDIS_BREAKER_SECONDS", 5.0),
+        "RATELIMIT_REDIS_TIMEOUT": _float("RATELIMIT_REDIS_TIMEOUT", 0.25),
+        # Verification of self-service sign-ups (docs/features/verification.md).
+        "OPERATOR_EMAIL": os.environ.get("OPERATOR_EMAIL") or None,
+        "VERIFICATION_RETENTION_DAYS": _int("VERIFICATION_RETENTION_DAYS", 365),
         "TENANT_CACHE_TTL": _float("TENANT_CACHE_TTL", 30.0),
         "TENANT_CACHE_CHECK_INTERVAL": _float("TENANT_CACHE_CHECK_INTERVAL", 1.0),
         "TENANT_MIGRATION_LOCK_TIMEOUT": os.environ.get("TENANT_MIGRATION_LOCK_TIMEOUT", "5s"),
@@ -77,6 +88,12 @@ def load_from_environment() -> dict:
         "SENT_MAIL_RETENTION_DAYS": _int("SENT_MAIL_RETENTION_DAYS", 30),
         "SWEEP_PROVISIONING_AFTER_MINUTES": _int("SWEEP_PROVISIONING_AFTER_MINUTES", 15),
         "SWEEP_EXPORT_AFTER_MINUTES": _int("SWEEP_EXPORT_AFTER_MINUTES", 60),
+        # Retention of personal data (docs/features/privacy.md; shown on /confidentialite).
+        "RETENTION_BUDGET_CENSUS_MONTHS": _int("RETENTION_BUDGET_CENSUS_MONTHS", 6),
+        "RETENTION_UNCONFIRMED_DAYS": _int("RETENTION_UNCONFIRMED_DAYS", 30),
+        "RETENTION_EXPORT_DAYS": _int("RETENTION_EXPORT_DAYS", 7),
+        "RETENTION_INACTIVE_MONTHS": _int("RETENTION_INACTIVE_MONTHS", 36),
+        "RETENTION_INACTIVE_WARNING_DAYS": _int("RETENTION_INACTIVE_WARNING_DAYS", 30),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _int("SMTP_PORT", 1025),
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
