@@ -106,6 +106,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Retention (migration t0012): last day of use (updated at most once a day) and the
+    # date of the "anonymised soon" warning (participation/accounts/retention.py).
+    last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     staff_role: Mapped[StaffRole | None] = mapped_column(_str_enum(StaffRole, "staff_role"))
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))

@@ -502,9 +502,15 @@ def _is_last_admin(user: User) -> bool:
     return not others
 
 
-def delete_account(user: User) -> None:
+def delete_account(user: User, *, by: str = "owner") -> None:
     """Erase the account's personal data; the row stays so that public contributions keep
-    an author, shown as "Participant·e anonyme"."""
+    an author, shown as "Participant·e anonyme".
+
+    Every feature's erase rule runs first (participation/accounts/personal_data.py: budget
+    eligibility deleted, meeting seats given up and passed on to the waiting list…), then
+    the row itself is anonymised. ``by`` is "owner" or the retention rule that deleted it."""
+    from participation.accounts.personal_data import registry
+
     if user.is_deleted:
         return
     if _is_last_admin(user):
@@ -514,6 +520,7 @@ def delete_account(user: User) -> None:
                 "administrateur avant de supprimer votre compte."
             )
         )
+    registry.erase(user)
     user.email = None
     user.display_name = User.ANONYMOUS_NAME
     user.password_hash = None
@@ -531,6 +538,9 @@ def delete_account(user: User) -> None:
     user.notify_answers = False
     user.notify_comments = False
     user.notify_processes = False
+    user.blocked_reason = None
+    if hasattr(user, "last_seen_at"):
+        user.last_seen_at = None
     user.deleted_at = _now()
     user.end_all_sessions()
     user.services = []
@@ -538,9 +548,9 @@ def delete_account(user: User) -> None:
     # No personal data in the audit row: only that account #id was deleted by its owner.
     record_action(
         "account.deleted",
-        actor_id=user.id,
+        actor_id=user.id if by == "owner" else None,
         actor_label=User.ANONYMOUS_NAME,
         target_type="user",
         target_id=user.id,
-        by="owner",
+        by=by,
     )

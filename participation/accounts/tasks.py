@@ -1,12 +1,14 @@
 """RGPD export ("Télécharger mes données"): a job builds a ZIP of JSON files and mails a link.
 
-Other features add what they hold about a user by appending to :data:`export_sections` a
-callable ``section(user) -> (filename, data)`` (or ``None`` when it has nothing); ``data``
-must be JSON-serialisable (dates are written in ISO 8601).
+The sections come from the personal-data registry (``participation/accounts/personal_data.py``):
+every feature registers a callable ``section(user) -> (filename, data)`` (a list of such
+pairs, or ``None`` when it has nothing); ``data`` must be JSON-serialisable (dates are
+written in ISO 8601).
 
 Archives live in ``<TENANT_EXPORT_DIR>/t<tenant_id>/``: the path is built from the tenant
-id and the user id only, never from user input. They are deleted after 7 days, when the
-user asks for a new one, and when the account is deleted.
+id and the user id only, never from user input. They are deleted after
+``RETENTION_EXPORT_DAYS`` (7) by a daily job (participation/accounts/retention.py), when
+the user asks for a new one, and when the account is deleted.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from flask import current_app
 from core.db import db
 from core.mail import send_mail
 from participation.accounts import services
-from participation.accounts.models import LegalDocumentKind, User
+from participation.accounts.models import User
 from tenants.context import current_tenant, tenant_job
 from tenants.urls import tenant_url
 
@@ -41,62 +43,16 @@ Section = Callable[[User], "tuple[str, Any] | None"]
 
 # --------------------------------------------------------------------------- sections
 
-
-def _profile(user: User) -> tuple[str, Any]:
-    return "profil.json", {
-        "id": user.id,
-        "nom_affiche": user.display_name,
-        "email": user.email,
-        "email_confirme_le": user.email_confirmed_at,
-        "compte_cree_le": user.created_at,
-        "derniere_connexion": user.last_login_at,
-        "role": user.staff_role,
-        "double_authentification_active": bool(user.totp_enabled),
-        "donnees_demographiques": {
-            "consentement_le": user.demographics_consent_at,
-            "tranche_age": user.age_bracket,
-            "quartier": user.neighbourhood.name if user.neighbourhood else None,
-        },
-    }
+#: Extra sections appended at run time (tests, plug-ins). Features do not use it: they
+#: register in ``participation.accounts.personal_data.registry`` with their erasure rule.
+export_sections: list[Section] = []
 
 
-def _preferences(user: User) -> tuple[str, Any]:
-    return "preferences.json", {
-        "frequence_des_notifications": user.notification_frequency,
-        "reponses_de_la_collectivite": user.notify_answers,
-        "commentaires_sur_mes_contributions": user.notify_comments,
-        "nouvelles_demarches": user.notify_processes,
-    }
+def all_sections() -> list[Section]:
+    from participation.accounts.personal_data import registry
 
+    return [*registry.export_sections(), *export_sections]
 
-def _consents(user: User) -> tuple[str, Any]:
-    documents = services.current_legal_documents()
-    terms = documents.get(LegalDocumentKind.TERMS)
-    charter = documents.get(LegalDocumentKind.CHARTER)
-    return "consentements.json", {
-        "conditions_generales": {
-            "version_acceptee": user.terms_version,
-            "version_en_vigueur": terms.version if terms else None,
-        },
-        "charte_de_participation": {
-            "version_acceptee": user.charter_version,
-            "version_en_vigueur": charter.version if charter else None,
-        },
-        "donnees_demographiques_consenties_le": user.demographics_consent_at,
-    }
-
-
-def _staff(user: User) -> tuple[str, Any] | None:
-    if user.staff_role is None:
-        return None
-    return "agent.json", {
-        "role": user.staff_role,
-        "services": [{"nom": s.name, "email": s.email} for s in user.services],
-    }
-
-
-#: What goes into the archive; features append their own sections.
-export_sections: list[Section] = [_profile, _preferences, _consents, _staff]
 
 README = """\
 Vos données sur la plateforme de participation de {name}
@@ -141,7 +97,7 @@ def export_path(tenant_id: int, user_id: int, filename: str) -> Path | None:
     if match is None or int(match.group(1)) != user_id:
         return None
     path = export_dir(tenant_id) / filename
-    if not path.is_file() or time.time() - path.stat().st_mtime > EXPORT_RETENTION_SECONDS:
+    if not path.is_file() or time.time() - path.stat().st_mtime > export_retention_seconds():
         return None
     return path
 
@@ -151,14 +107,23 @@ def delete_user_exports(tenant_id: int, user_id: int) -> None:
         path.unlink(missing_ok=True)
 
 
-def purge_expired_exports(tenant_id: int) -> None:
-    limit = time.time() - EXPORT_RETENTION_SECONDS
+def export_retention_seconds() -> int:
+    days = current_app.config.get("RETENTION_EXPORT_DAYS")
+    return int(days) * 86400 if days else EXPORT_RETENTION_SECONDS
+
+
+def purge_expired_exports(tenant_id: int, now: float | None = None) -> int:
+    """Delete the archives older than the retention; returns how many went."""
+    limit = (time.time() if now is None else now) - export_retention_seconds()
+    count = 0
     for path in export_dir(tenant_id).glob("user-*.zip"):
         try:
             if path.stat().st_mtime < limit:
                 path.unlink(missing_ok=True)
+                count += 1
         except FileNotFoundError:
             pass
+    return count
 
 
 def build_archive(user: User, destination: Path) -> list[str]:
@@ -166,16 +131,18 @@ def build_archive(user: User, destination: Path) -> list[str]:
     tenant = current_tenant()
     written: list[str] = []
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for section in export_sections:
+        for section in all_sections():
             result = section(user)
             if result is None:
                 continue
-            filename, data = result
-            archive.writestr(
-                filename,
-                json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
-            )
-            written.append(filename)
+            for filename, data in [result] if isinstance(result, tuple) else result:
+                if filename in written:
+                    raise ValueError(f"two export sections write {filename}")
+                archive.writestr(
+                    filename,
+                    json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
+                )
+                written.append(filename)
         archive.writestr(
             "LISEZMOI.txt",
             README.format(

@@ -96,6 +96,8 @@ class Budget(TimestampMixin, db.Model):
     vote_ends_on: Mapped[date] = mapped_column(sa.Date)
     implementation_starts_on: Mapped[date] = mapped_column(sa.Date)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # When the census list and eligibility records were purged (retention, migration t0012).
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     process = relationship("Process")
     envelopes: Mapped[list[BudgetEnvelope]] = relationship(

@@ -63,7 +63,10 @@ def init_app(app: Flask) -> None:
     ``comment_thread(target_type, target_id)`` (the page of the thread named by the
     ``?commentaires=`` argument), ``comment_page_url(thread, n)`` and
     ``process_debates(process)``."""
-    from participation.debates import demo  # noqa: F401 - registers the demo seeder
+    from participation.debates import (
+        demo,  # noqa: F401 - registers the demo seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from participation.debates.views import bp, staff_bp
 
     if "debates" in app.blueprints:

@@ -153,11 +153,5 @@ def init_app(app: Flask) -> None:
         return {"unread_notifications": _LazyUnreadCount()}
 
     tasks.init_app(app)
-    try:
-        from participation.accounts.tasks import export_sections
-    except ImportError:  # pragma: no cover - the accounts package always has it
-        return
-    names = {getattr(s, "__name__", "") for s in export_sections}
-    for section in _export_sections():
-        if section.__name__ not in names:
-            export_sections.append(section)
+    # Registers the export and erasure of follows, notifications, reports, comments.
+    from participation.engagement import personal_data  # noqa: F401

@@ -23,7 +23,10 @@ AUDIT_ACTION_LABELS = {
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
-    from participation.problems import demo  # noqa: F401 - registers its seeder
+    from participation.problems import (
+        demo,  # noqa: F401 - registers its seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from participation.problems.views import bp, staff_bp
 
     if "problems.index" in app.view_functions:

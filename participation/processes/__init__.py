@@ -10,7 +10,10 @@ from core.routing import TENANT_SITE
 
 def init_app(app: Flask) -> None:
     """Register the process pages on the tenant site (idempotent)."""
-    from participation.processes import demo  # noqa: F401 - registers its seeder
+    from participation.processes import (
+        demo,  # noqa: F401 - registers its seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from participation.processes.views import bp, staff_bp
 
     if "processes.index" in app.view_functions:

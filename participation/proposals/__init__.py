@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     """Register the proposal pages on the tenant site (idempotent)."""
     from participation.proposals import (
         demo,  # noqa: F401 - registers its seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
         services,
     )
     from participation.proposals.views import bp, staff_bp

@@ -7,7 +7,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from participation.staff import branding, demo  # noqa: F401 - demo registers its seeder
+    from participation.staff import (  # noqa: F401 - demo registers its seeder
+        branding,
+        demo,
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from participation.staff.views import bp
 
     if "staff" in app.blueprints:

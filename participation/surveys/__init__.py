@@ -31,10 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["phase_surveys"] = services.phase_surveys
     app.jinja_env.globals["survey_status_labels"] = services.STATUS_LABELS
     _label_audit_actions()
-    from participation.accounts import tasks as account_tasks
-
-    if services.rgpd_section not in account_tasks.export_sections:
-        account_tasks.export_sections.append(services.rgpd_section)
+    from participation.surveys import personal_data  # noqa: F401 - registers its RGPD rules
 
 
 def _label_audit_actions() -> None:
