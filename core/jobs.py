@@ -63,11 +63,17 @@ def worker_redis_connection(app: Flask | None = None) -> Redis:
         conn = Redis.from_url(
             rq_redis_url(app),
             socket_connect_timeout=5,
-            socket_keepalive=True,
             health_check_interval=30,
+            **keepalive_option(rq_redis_url(app)),
         )
         app.extensions["pnyx_worker_redis"] = conn
     return conn
+
+
+def keepalive_option(url: str) -> dict:
+    """TCP keepalive, for TCP connections only: redis-py's unix-socket connection (the
+    embedded Redis of ``make run``) refuses the option."""
+    return {} if url.startswith("unix://") else {"socket_keepalive": True}
 
 
 # --------------------------------------------------------------------------- retry policies

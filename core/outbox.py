@@ -48,7 +48,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import db
-from core.jobs import PnyxQueue, job_name, rq_redis_url
+from core.jobs import PnyxQueue, job_name, keepalive_option, rq_redis_url
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +225,9 @@ def relay_redis_connection(app: Flask) -> Redis:
             rq_redis_url(app),
             socket_timeout=float(app.config.get("OUTBOX_RELAY_REDIS_TIMEOUT", 5.0)),
             socket_connect_timeout=float(app.config.get("OUTBOX_RELAY_REDIS_TIMEOUT", 5.0)),
-            socket_keepalive=True,
             health_check_interval=30,
             retry=RedisRetry(NoBackoff(), 0),
+            **keepalive_option(rq_redis_url(app)),
         )
         app.extensions["pnyx_relay_redis"] = conn
     return conn
