@@ -20,6 +20,7 @@ FEATURE_SCHEDULES = (
     "tenants.cron",
     "tenants.verification_cron",
     "participation.accounts.export_sweep",
+    "participation.accounts.retention",
     "billing.cron",
     "participation.meetings.cron",
     "participation.opendata.cron",

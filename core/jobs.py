@@ -130,6 +130,9 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "tenants.sweeps.requeue_stuck_provisioning": "periodic",
     "tenants.verification_cron.purge_verification_data": "periodic",
     "participation.accounts.export_sweep.sweep_stuck_exports": "periodic",
+    "participation.accounts.retention.enqueue_retention": "periodic",
+    # Retention purges of one tenant: idempotent, and the next night runs them again.
+    "participation.accounts.retention.apply_retention": "periodic",
 }
 
 

@@ -17,3 +17,6 @@ def init_app(app: Flask) -> None:
     if "accounts.login" in app.view_functions:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
+    from participation.accounts import retention
+
+    retention.init_app(app)  # last_seen_at, once a day per user

@@ -6,7 +6,8 @@
 - ``budgets.personal_data_purged_at``: when the census list and eligibility records of a
   budget were purged (results published + ``RETENTION_BUDGET_CENSUS_MONTHS``).
 
-One DDL per statement, nullable columns without defaults (no table rewrite), no trigger.
+ALTER TABLE is not schema-translated (migrations/README.md): unqualified, it lands in the
+tenant schema through the search_path. One DDL per statement, nullable columns without defaults (no table rewrite), no trigger.
 
 Revision ID: t0012
 Revises: t0011
@@ -21,20 +22,14 @@ down_revision = "t0011"
 branch_labels = None
 depends_on = None
 
-S = "tenant"
-
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("last_seen_at", sa.DateTime(timezone=True)), schema=S)
-    op.add_column(
-        "users", sa.Column("inactivity_warned_at", sa.DateTime(timezone=True)), schema=S
-    )
-    op.add_column(
-        "budgets", sa.Column("personal_data_purged_at", sa.DateTime(timezone=True)), schema=S
-    )
+    op.add_column("users", sa.Column("last_seen_at", sa.DateTime(timezone=True)))
+    op.add_column("users", sa.Column("inactivity_warned_at", sa.DateTime(timezone=True)))
+    op.add_column("budgets", sa.Column("personal_data_purged_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
-    op.drop_column("budgets", "personal_data_purged_at", schema=S)
-    op.drop_column("users", "inactivity_warned_at", schema=S)
-    op.drop_column("users", "last_seen_at", schema=S)
+    op.drop_column("budgets", "personal_data_purged_at")
+    op.drop_column("users", "inactivity_warned_at")
+    op.drop_column("users", "last_seen_at")
