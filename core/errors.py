@@ -82,7 +82,10 @@ def render_maintenance():
         body = jsonify({"error": {"status": 503, "message": message}})
     else:
         try:
-            body = render_template("errors/maintenance.html", message=message)
+            # Straight from the Jinja environment: render_template runs the context
+            # processors, and Flask-Login's loads the signed-in user from the database.
+            template = current_app.jinja_env.get_template("errors/maintenance.html")
+            body = template.render(message=message)
         except Exception:  # noqa: BLE001 - an error page must never fail
             body = message
     response = make_response(body, 503)

@@ -522,6 +522,11 @@ def _connection_commits(conn) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _connection_rolls_back(conn) -> None:
+    if conn.invalidated:
+        # Lost with the database: its info went with it and nothing it wrote was committed.
+        # Reading conn.info here would raise in the session's teardown, turning the French
+        # maintenance page into a bare "Internal Server Error".
+        return
     conn.info.pop(_PENDING, None)
 
 
