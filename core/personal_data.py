@@ -211,3 +211,31 @@ PLATFORM_NOT_PERSONAL: dict[str, str] = {
         "d'adresse (core.platform audit)"
     ),
 }
+
+
+def rows_of(table_name: str, user_columns: tuple[str, ...], fields: tuple[str, ...]):
+    """An export section reading ``fields`` of the rows of ``table_name`` (public schema)
+    where one of ``user_columns`` is the user's id: for tables kept with the anonymised
+    account, whose export is a plain listing."""
+    import sqlalchemy as sa
+
+    def section(user: Any) -> list[dict[str, Any]]:
+        from core.db import db
+
+        table = db.metadata.tables[table_name]
+        query = sa.select(*(table.c[f] for f in fields)).where(
+            sa.or_(*(table.c[c] == user.id for c in user_columns))
+        )
+        return [dict(row._mapping) for row in db.session.execute(query)]
+
+    return section
+
+
+def combined(filename: str, **parts: Callable[[Any], list]) -> ExportSection:
+    """One export file made of several listings; None when they are all empty."""
+
+    def section(user: Any) -> tuple[str, Any] | None:
+        data = {name: part(user) for name, part in parts.items()}
+        return (filename, data) if any(data.values()) else None
+
+    return section

@@ -12,7 +12,13 @@ _DIRTY_KEY = "pnyx_tenant_cache_dirty"
 
 
 def init_app(app: Flask) -> None:
-    from tenants import cli, demo, views, web  # noqa: F401 - demo registers its seeder
+    from tenants import (  # noqa: F401 - demo registers its seeder
+        cli,
+        demo,
+        verification_personal_data,  # noqa: F401 - its RGPD rules
+        views,
+        web,
+    )
     from tenants.resolver import HostResolver
 
     resolver = HostResolver(app)

@@ -10,7 +10,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from core.platform import demo  # noqa: F401 - registers the demo seeder
+    from core.platform import (
+        demo,  # noqa: F401 - registers the demo seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from core.platform.cli import platform_cli
     from core.platform.models import PlatformUser, PlatformUserSession
     from core.platform.views import bp, load_platform_user

@@ -36,7 +36,10 @@ def init_app(app: Flask) -> None:
         return
     from flask_login import current_user
 
-    from network.core import access
+    from network.core import (
+        access,
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from network.core.staff_views import staff_bp
     from network.core.views import bp
 

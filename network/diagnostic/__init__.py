@@ -11,7 +11,10 @@ def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder."""
     if "network_diagnostic.index" in app.view_functions:
         return
-    from network.diagnostic import demo  # noqa: F401 - registers the demo seeder
+    from network.diagnostic import (
+        demo,  # noqa: F401 - registers the demo seeder
+        personal_data,  # noqa: F401 - registers its RGPD rules
+    )
     from network.diagnostic.views import bp
 
     app.register_blueprint(bp)

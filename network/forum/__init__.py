@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from network.forum import personal_data  # noqa: F401 - registers its RGPD rules
     from network.forum.views import bp
 
     if "network_forum.index" in app.view_functions:

@@ -8,6 +8,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from network.library import personal_data  # noqa: F401 - registers its RGPD rules
     from network.library.views import bp
     from participation.processes.services import ACTION_LABELS
 
