@@ -170,3 +170,101 @@ def test_with_redis_down_actions_succeed_and_the_relay_delivers_each_job_once(
     subjects = [m["Subject"] for m in mailbox.messages_to(agent_email)]
     assert any("Invitation" in subject for subject in subjects)
     assert len(subjects) == len(set(subjects))
+
+
+def _notification_mails(mailbox, address: str, words: str) -> list:
+    return [m for m in mailbox.messages_to(address) if words in m["Subject"]]
+
+
+def test_with_redis_down_a_comment_and_a_staff_answer_succeed_and_mail_the_author_once(
+    database_url, redis_url, own_redis, mailbox, app, make_tenant, monkeypatch
+):
+    """The two flows measured losing their e-mails besides the sign-ups: a citizen's comment
+    on a proposal (its author, a follower, is notified) and a staff member's official answer
+    (the author is e-mailed). Before the outbox both committed and answered 500."""
+    from participation.proposals.models import Proposal
+    from tenants.context import tenant_context
+    from tests.participation.proposal_fixtures import TODAY, make_process, make_proposal, wire
+    from tests.participation.staff_fixtures import (
+        create_person,
+        csrf_for,
+        ensure_legal_documents,
+        forge_session,
+        random_address,
+    )
+
+    # The proposal fixtures' day, when their process is open for proposals and comments.
+    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("participation.debates.services.today", lambda: TODAY)
+    fault_app = _app_on(database_url, redis_url, own_redis.url)
+    wire(fault_app)
+    tenant = make_tenant()
+    ensure_legal_documents(fault_app, tenant)
+    author = create_person(fault_app, tenant)
+    commenter = create_person(fault_app, tenant)
+    admin = create_person(fault_app, tenant, "admin")
+    process_id = make_process(fault_app, tenant)
+    proposal_id = make_proposal(
+        fault_app, tenant, process_id, author, title="Une fontaine à eau place du marché"
+    )
+    clients = {}
+    for name, person in (("commenter", commenter), ("admin", admin)):
+        client = host_client(fault_app, tenant.primary_host)
+        client.environ_base["REMOTE_ADDR"] = random_address()
+        forge_session(client, tenant, person)
+        clients[name] = client, csrf_for(client)
+    before = {row.id for row in _rows(fault_app)}
+    own_redis.stop()
+
+    client, token = clients["commenter"]
+    page = f"/propositions/{proposal_id}"
+    comment = client.post(
+        "/commentaires",
+        data={
+            "csrf_token": token,
+            "target_type": "proposal",
+            "target_id": str(proposal_id),
+            "body": "Très bonne idée, surtout l'été pour les enfants du quartier.",
+            "next": page,
+            "website": "",
+        },
+    )
+    assert comment.status_code in (200, 302, 303), comment.status_code
+    client, token = clients["admin"]
+    answer = client.post(
+        f"/gestion/propositions/{proposal_id}",
+        data={
+            "csrf_token": token,
+            "status": "accepted",
+            "reason": "",
+            "answer": "La fontaine sera installée au printemps, près de l'arrêt de bus.",
+        },
+    )
+    assert answer.status_code in (200, 302, 303), answer.status_code
+    with fault_app.app_context(), tenant_context(tenant):
+        assert db.session.get(Proposal, proposal_id).answer.startswith("La fontaine")
+
+    pending = [row for row in _rows(fault_app) if row.id not in before]
+    mails = [r for r in pending if r.func_name.endswith("send_notification_email")]
+    assert len(mails) == 2, [r.func_name for r in pending]  # one per action, to the author
+    assert all(row.relayed_at is None for row in mails)
+    assert mailbox.messages_to(author.email) == []
+
+    own_redis.start()
+    with fault_app.app_context():
+        handed: list[int] = []
+        for _ in range(5):
+            result = outbox.relay(fault_app, worker_redis_connection(fault_app), limit=1000)
+            assert result.redis_error is None
+            if not result.handed:
+                break
+            handed += result.handed
+        assert len(handed) == len(set(handed)), "a row was handed over twice"
+        assert {row.id for row in mails} <= set(handed)
+        # A second relay pass finds nothing left to hand over.
+        assert outbox.relay(fault_app, worker_redis_connection(fault_app)).handed == []
+    assert len(_notification_mails(mailbox, author.email, "commentaire")) == 1
+    assert len(_notification_mails(mailbox, author.email, "Retenue")) == 1
+    assert len(mailbox.messages_to(author.email)) == 2
+    with fault_app.app_context():
+        db.engine.dispose()
