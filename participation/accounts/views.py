@@ -534,7 +534,17 @@ def privacy():
         dpo_lines=_contact_lines(setting.value if setting is not None else None),
         anonymous_name=User.ANONYMOUS_NAME,
         export_days=services.EXPORT_MAX_AGE // 86400,
+        retention=_retention_periods(),
     )
+
+
+def _retention_periods():
+    from types import SimpleNamespace
+
+    from participation.accounts.personal_data import retention_periods
+
+    # The same settings as the retention jobs (participation/accounts/retention.py).
+    return SimpleNamespace(**retention_periods())
 
 
 _EMAIL_ONLY = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
