@@ -877,7 +877,7 @@ def test_rgpd_export_lists_identified_answers_and_only_the_fact_for_anonymous(
     from participation.surveys import services
 
     app = surveys_app
-    assert services.rgpd_section in tasks.export_sections
+    assert services.rgpd_section in tasks.all_sections()
     named = make_survey(app, tenant, [CHOICES], title="Nominative")
     secret = make_survey(app, tenant, [CHOICES], anonymous=True, title="Anonyme")
     person = citizen(app, tenant)
