@@ -87,6 +87,8 @@ CACHEABLE_TYPES = frozenset({"text/html", "application/json"})
 # Headers never stored: set again for each answer (or must not be shared).
 UNSTORED_HEADERS = frozenset({"set-cookie", "content-length", "date"})
 HIT_HEADER = "X-Pnyx-Cache"
+# Longest query kept in links back to the page (browsers and proxies refuse longer URLs).
+MAX_BACK_LINK_QUERY = 2048
 _PENDING = "pnyx_pages_changed"  # session.info key: tenant ids written in this transaction
 
 _CONNECTIONS = "pnyx_pages_connections"  # session.info key: ids of its connections
@@ -187,6 +189,10 @@ def query_read_so_far() -> str:
     to this page (the language switch) on a page that may be cached, where
     ``request.full_path`` would carry the query of whoever rendered it first."""
     args = request.args
+    if len(request.query_string) > MAX_BACK_LINK_QUERY:
+        # A query that long is no one's page to come back to: a 100 kB hostile query would
+        # be encoded again into a link on every page it renders.
+        return request.path
     if not isinstance(args, TrackedArgs):
         return request.full_path.rstrip("?")
     from urllib.parse import urlencode
