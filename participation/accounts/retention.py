@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import format_date
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import db
 from core.jobs import enqueue, job
@@ -189,11 +190,15 @@ def touch_last_seen(user: User, now: datetime | None = None) -> bool:
     db.session.execute(
         sa.update(User)
         .where(User.id == user.id)
-        .values(last_seen_at=now, inactivity_warned_at=None)
+        # A visit is not a change of the account: updated_at keeps its value (it would take
+        # the column's onupdate default otherwise).
+        .values(last_seen_at=now, inactivity_warned_at=None, updated_at=User.updated_at)
         .execution_options(synchronize_session=False)
     )
-    user.last_seen_at = now
-    user.inactivity_warned_at = None
+    # Written above already: set on the instance without making it dirty, or the flush would
+    # update the row again (and its updated_at with it).
+    set_committed_value(user, "last_seen_at", now)
+    set_committed_value(user, "inactivity_warned_at", None)
     return True
 
 

@@ -27,6 +27,7 @@ pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 
 from core.db import db  # noqa: E402
 from tests.participation.staff_fixtures import (  # noqa: E402
+    ROW_WITHOUT_VISIT_DATES,
     client_on,
     create_person,
     csrf_for,
@@ -62,8 +63,9 @@ def fingerprint(app, tenant, tables: Iterable[str]) -> dict[str, str]:
         for table in tables:
             out[table] = conn.scalar(
                 sa.text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
+                    "SELECT md5(coalesce(string_agg(row_digest, '|' ORDER BY row_digest), '')) "
+                    f"FROM (SELECT ({ROW_WITHOUT_VISIT_DATES})::text AS row_digest "
+                    f'FROM "{tenant.schema}"."{table}" t) rows'
                 )
             )
     return out

@@ -276,6 +276,11 @@ FINGERPRINT_TABLES = (
 )
 
 
+#: A row as the fingerprints see it: every column but the visit dates that any signed-in
+#: request may write once a day (participation.accounts.retention.touch_last_seen).
+ROW_WITHOUT_VISIT_DATES = "to_jsonb(t) - 'last_seen_at' - 'inactivity_warned_at'"
+
+
 def fingerprint(app, tenant) -> dict[str, str]:
     """A digest of every row of the tables the staff pages write: equal means untouched."""
     out = {}
@@ -283,8 +288,9 @@ def fingerprint(app, tenant) -> dict[str, str]:
         for table in FINGERPRINT_TABLES:
             out[table] = conn.scalar(
                 sa.text(
-                    f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f'FROM "{tenant.schema}"."{table}" t'
+                    f"SELECT md5(coalesce(string_agg(row_digest, '|' ORDER BY row_digest), '')) "
+                    f"FROM (SELECT ({ROW_WITHOUT_VISIT_DATES})::text AS row_digest "
+                    f'FROM "{tenant.schema}"."{table}" t) rows'
                 )
             )
     return out
