@@ -28,6 +28,20 @@ evidence) have their own small API, not tenant-scoped:
   hex>.<kind>`` (``folder`` is a fixed name chosen by the caller, e.g. ``verification``),
   returns the name; :func:`document_file`, :func:`send_document` (always an attachment,
   private caching) and :func:`delete_document` take the same ``folder``.
+
+Office documents (practice-library attachments: odt, ods, odp, docx, xlsx, pptx):
+
+- :func:`clean_office_document` rewrites the zip member by member: OOXML
+  ``docProps/core.xml``, ``app.xml`` and ``custom.xml`` (author, last editor, company,
+  dates) and ODF ``meta.xml`` (initial creator, creator, dates) are replaced by empty,
+  valid property documents; ODF ``Thumbnails/`` (a picture of the first page) is dropped
+  with its manifest entries; OOXML thumbnails are kept (a relationship points to them).
+  ODF's ``mimetype`` is written first and uncompressed, as the ODF spec requires; member
+  dates, extra fields and the zip comment are not copied. A file that is not a real
+  document of its kind, a password-protected ODF, more than ``MAX_OFFICE_MEMBERS``
+  members or more than ``MAX_OFFICE_UNCOMPRESSED_BYTES`` once uncompressed (zip bomb)
+  is refused in French. Names, comments and tracked changes *inside* the content (who
+  wrote a comment) are content and stay.
 """
 
 from __future__ import annotations
@@ -36,6 +50,8 @@ import io
 import re
 import secrets
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 from flask import current_app, send_from_directory
@@ -423,3 +439,194 @@ def send_document(name: str | None, folder: str = "documents", download_name: st
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --------------------------------------------------------------------------- office documents
+
+OFFICE_KINDS = ("odt", "ods", "odp", "docx", "xlsx", "pptx")
+MAX_OFFICE_MEMBERS = 2000
+MAX_OFFICE_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+#: ODF kind -> the content of its ``mimetype`` member.
+_ODF_MIMETYPES = {
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+}
+#: OOXML kind -> the content type of its main part in ``[Content_Types].xml`` (a
+#: macro-enabled or template file has another one and is refused).
+_OOXML_MAIN_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
+}
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_OOXML_EMPTY_CORE = _XML_DECLARATION + (
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>'
+)
+_OOXML_EMPTY_APP = _XML_DECLARATION + (
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'docPropsVTypes"/>'
+)
+_OOXML_EMPTY_CUSTOM = _XML_DECLARATION + (
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'docPropsVTypes"/>'
+)
+#: Content type in ``[Content_Types].xml`` -> the empty part that replaces it.
+_OOXML_PROPERTY_PARTS = {
+    "application/vnd.openxmlformats-package.core-properties+xml": _OOXML_EMPTY_CORE,
+    "application/vnd.openxmlformats-officedocument.extended-properties+xml": _OOXML_EMPTY_APP,
+    "application/vnd.openxmlformats-officedocument.custom-properties+xml": _OOXML_EMPTY_CUSTOM,
+}
+_OOXML_OVERRIDE_RE = re.compile(r"<(?:\w+:)?Override\b[^>]*>")
+_XML_ATTRIBUTE_RE = r'\b{}\s*=\s*["\']([^"\']*)["\']'
+_ODF_VERSION_RE = re.compile(r'office:version\s*=\s*["\']([0-9.]{1,8})["\']')
+_ODF_THUMBNAIL_ENTRY_RE = re.compile(
+    r"<(?:\w+:)?file-entry\b[^>]*\bfull-path\s*=\s*[\"']Thumbnails/[^\"']*[\"'][^>]*/>\s*"
+)
+
+
+def _office_error(kind: str) -> UploadError:
+    return UploadError(
+        _("Ce fichier n'est pas un document bureautique valide (.%(ext)s).", ext=kind)
+    )
+
+
+def _xml_attribute(element: str, name: str) -> str | None:
+    match = re.search(_XML_ATTRIBUTE_RE.format(name), element)
+    return match.group(1) if match else None
+
+
+def _read_office_members(data: bytes, kind: str) -> list[tuple[str, bytes]]:
+    """(name, content) of every member, in order, within the member and size caps."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise _office_error(kind) from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_OFFICE_MEMBERS:
+            raise UploadError(
+                _(
+                    "Ce document contient trop de fichiers internes (plus de %(n)d).",
+                    n=MAX_OFFICE_MEMBERS,
+                )
+            )
+        too_large = UploadError(
+            _(
+                "Ce document est trop volumineux une fois décompressé (plus de %(size)s Mo).",
+                size=format_megabytes(MAX_OFFICE_UNCOMPRESSED_BYTES),
+            )
+        )
+        # Declared sizes first (cheap), then what really comes out, read with a cap.
+        if sum(info.file_size for info in infos) > MAX_OFFICE_UNCOMPRESSED_BYTES:
+            raise too_large
+        names = [info.filename for info in infos]
+        if len({name.lower() for name in names}) != len(names):
+            raise _office_error(kind)  # two members of the same name: which one is read?
+        members: list[tuple[str, bytes]] = []
+        left = MAX_OFFICE_UNCOMPRESSED_BYTES
+        for info in infos:
+            try:
+                with archive.open(info) as member:
+                    content = member.read(left + 1)
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                NotImplementedError,
+                RuntimeError,  # an encrypted member
+                ValueError,
+                OSError,
+                EOFError,
+            ):
+                raise _office_error(kind) from None
+            left -= len(content)
+            if left < 0:
+                raise too_large
+            members.append((info.filename, content))
+    return members
+
+
+def _clean_odf(members: list[tuple[str, bytes]], kind: str) -> list[tuple[str, bytes]]:
+    contents = dict(members)
+    mimetype = contents.get("mimetype", b"").strip()
+    manifest = contents.get("META-INF/manifest.xml")
+    if mimetype != _ODF_MIMETYPES[kind].encode() or manifest is None:
+        raise _office_error(kind)
+    manifest_text = manifest.decode("utf-8", "replace")
+    if "encryption-data" in manifest_text:
+        raise UploadError(_("Ce document est protégé par un mot de passe : envoyez-le sans."))
+    # The thumbnail (a picture of the first page) goes with its manifest entries; if an
+    # entry we do not recognise still names it, it stays rather than break the document.
+    new_manifest = _ODF_THUMBNAIL_ENTRY_RE.sub("", manifest_text)
+    drop_thumbnails = "Thumbnails/" not in new_manifest
+    meta = contents.get("meta.xml")
+    version_match = _ODF_VERSION_RE.search(meta.decode("utf-8", "replace")) if meta else None
+    version = version_match.group(1) if version_match else "1.2"
+    empty_meta = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        f' office:version="{version}"><office:meta/></office:document-meta>'
+    )
+    cleaned = [("mimetype", _ODF_MIMETYPES[kind].encode())]
+    for name, content in members:
+        if name == "mimetype" or (drop_thumbnails and name.startswith("Thumbnails/")):
+            continue
+        if name == "meta.xml":
+            content = empty_meta.encode()
+        elif name == "META-INF/manifest.xml" and drop_thumbnails:
+            content = new_manifest.encode()
+        cleaned.append((name, content))
+    return cleaned
+
+
+def _clean_ooxml(members: list[tuple[str, bytes]], kind: str) -> list[tuple[str, bytes]]:
+    by_name = {name.lower(): content for name, content in members}
+    content_types = by_name.get("[content_types].xml")
+    if content_types is None or "_rels/.rels" not in by_name:
+        raise _office_error(kind)
+    replacements = {
+        "docprops/core.xml": _OOXML_EMPTY_CORE,
+        "docprops/app.xml": _OOXML_EMPTY_APP,
+        "docprops/custom.xml": _OOXML_EMPTY_CUSTOM,
+    }
+    has_main_part = False
+    for override in _OOXML_OVERRIDE_RE.findall(content_types.decode("utf-8", "replace")):
+        content_type = (_xml_attribute(override, "ContentType") or "").strip()
+        part = (_xml_attribute(override, "PartName") or "").strip().lstrip("/").lower()
+        if content_type == _OOXML_MAIN_TYPES[kind]:
+            has_main_part = has_main_part or part in by_name
+        elif content_type in _OOXML_PROPERTY_PARTS and part:
+            replacements[part] = _OOXML_PROPERTY_PARTS[content_type]
+    if not has_main_part:
+        raise _office_error(kind)
+    return [
+        (name, replacements[name.lower()].encode() if name.lower() in replacements else content)
+        for name, content in members
+    ]
+
+
+def clean_office_document(data: bytes, kind: str) -> bytes:
+    """A new zip of the office document ``data`` without its author metadata (see the
+    module docstring); UploadError (French) for anything that is not one."""
+    if kind not in OFFICE_KINDS:
+        raise _office_error(kind)
+    members = _read_office_members(data, kind)
+    cleaned = _clean_odf(members, kind) if kind in _ODF_MIMETYPES else _clean_ooxml(members, kind)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in cleaned:
+            # A fresh entry: a fixed date, no extra fields (times, owner ids), no comment.
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            if name.endswith("/"):
+                info.external_attr = 0o40755 << 16 | 0x10
+            else:
+                info.external_attr = 0o644 << 16
+            stored = name == "mimetype" or name.endswith("/")
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return out.getvalue()

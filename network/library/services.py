@@ -406,13 +406,16 @@ def add_attachment(practice: Practice, file_storage, actor: PlatformUser) -> Pra
         raise LibraryError(_("Une pratique compte au plus 10 pièces jointes."), "file")
     data, extension, content_type, filename = read_attachment(file_storage)
     kind = "jpg" if extension == "jpeg" else extension
-    if kind in uploads.DOCUMENT_KINDS:
-        # PDFs are rewritten without metadata or active content, pictures re-encoded
-        # without EXIF/GPS and within the pixel cap (core.uploads).
-        try:
+    # PDFs are rewritten without metadata or active content, pictures re-encoded without
+    # EXIF/GPS and within the pixel cap, office documents without their author metadata
+    # and within the zip-bomb caps (core.uploads).
+    try:
+        if kind in uploads.DOCUMENT_KINDS:
             data = uploads.clean_document(data, kind)
-        except uploads.UploadError as error:
-            raise LibraryError(str(error), "file") from None
+        elif kind in uploads.OFFICE_KINDS:
+            data = uploads.clean_office_document(data, kind)
+    except uploads.UploadError as error:
+        raise LibraryError(str(error), "file") from None
     folder = attachment_folder(practice.network_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = f"{secrets.token_hex(16)}.{extension}"
