@@ -16,8 +16,13 @@ an address, a phone number, an IP address or free text, and no entry here, fails
 from __future__ import annotations
 
 import enum
+import io
+import json
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 #: ``section(user) -> (file name, JSON-serialisable data)``, a list of such pairs, or None
@@ -222,7 +227,9 @@ def rows_of(table_name: str, user_columns: tuple[str, ...], fields: tuple[str, .
     def section(user: Any) -> list[dict[str, Any]]:
         from core.db import db
 
-        table = db.metadata.tables[table_name]
+        tables = db.metadata.tables
+        # Public tables are declared with schema="public": their key names the schema.
+        table = tables.get(table_name) or tables[f"public.{table_name}"]
         query = sa.select(*(table.c[f] for f in fields)).where(
             sa.or_(*(table.c[c] == user.id for c in user_columns))
         )
@@ -239,3 +246,25 @@ def combined(filename: str, **parts: Callable[[Any], list]) -> ExportSection:
         return (filename, data) if any(data.values()) else None
 
     return section
+
+
+def json_default(value: Any) -> Any:
+    """How export files write what JSON has no type for (dates, enums, sets)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"not serialisable in an export: {type(value).__name__}")
+
+
+def build_json_archive(files: dict[str, Any]) -> bytes:
+    """A ZIP holding one JSON file per export section (``{file name: data}``)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for filename, data in files.items():
+            archive.writestr(
+                filename, json.dumps(data, ensure_ascii=False, indent=2, default=json_default)
+            )
+    return buffer.getvalue()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db
 from core.i18n import SESSION_KEY as LANGUAGE_KEY
+from core.personal_data import build_json_archive
 from core.platform import services
 from core.platform.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
 from core.platform.models import PlatformRole, PlatformUser
@@ -326,6 +327,22 @@ def operator_home():
         open_requests=len(verification_views.verification.open_requests()),
         open_disputes=len(verification_views.verification.open_disputes()),
     )
+
+
+@bp.get("/espace/mes-donnees")
+@two_factor_required
+def download_my_data():
+    """RGPD right of access for a platform account: every section the features registered
+    (core.personal_data.platform_registry), one JSON file each, in a zip built on the spot
+    (a platform account holds little: no job, no stored archive)."""
+    from core.platform.personal_data import export_platform_user
+
+    archive = build_json_archive(export_platform_user(current_user._get_current_object()))
+    response = make_response(archive)
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees-pnyx.zip"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/espace")

@@ -21,8 +21,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from flask import current_app
 
 from core.db import db
 from core.mail import send_mail
+from core.personal_data import json_default
 from participation.accounts import services
 from participation.accounts.models import User
 from tenants.context import current_tenant, tenant_job
@@ -66,16 +66,6 @@ JSON (lisible avec un éditeur de texte ou un tableur) :
 Archive créée le {created} (heure UTC). Elle ne sera plus téléchargeable après 7 jours.
 Pour toute question sur vos données, consultez la page « Confidentialité » du site.
 """
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, set | tuple):
-        return list(value)
-    raise TypeError(f"not serialisable in an export: {type(value).__name__}")
 
 
 # --------------------------------------------------------------------------- files
@@ -140,7 +130,7 @@ def build_archive(user: User, destination: Path) -> list[str]:
                     raise ValueError(f"two export sections write {filename}")
                 archive.writestr(
                     filename,
-                    json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
+                    json.dumps(data, ensure_ascii=False, indent=2, default=json_default),
                 )
                 written.append(filename)
         archive.writestr(
