@@ -57,6 +57,29 @@ PROOF_KIND_CHOICES = [
 _PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,25}$")
 
 
+def _person_name_field() -> StringField:
+    """The name of the person writing (requester, claimant, contact): one line."""
+    return StringField(
+        _l("Vos prénom et nom"),
+        filters=[_single_line],
+        validators=[
+            Required(_l("Indiquez vos prénom et nom.")),
+            Length(max=120, message=_l("Ce nom ne peut pas dépasser 120 caractères.")),
+        ],
+    )
+
+
+def _person_role_field() -> StringField:
+    return StringField(
+        _l("Votre fonction"),
+        filters=[_single_line],
+        validators=[
+            Required(_l("Indiquez votre fonction dans la collectivité.")),
+            Length(max=120, message=_l("Cette fonction ne peut pas dépasser 120 caractères.")),
+        ],
+    )
+
+
 def _phone_field(label, required_message) -> StringField:
     return StringField(
         label,
@@ -98,22 +121,8 @@ def _honeypot_field() -> StringField:
 
 
 class SignupForm(ProofMixin, FlaskForm):
-    agent_name = StringField(
-        _l("Vos prénom et nom"),
-        filters=[_single_line],
-        validators=[
-            Required(_l("Indiquez vos prénom et nom.")),
-            Length(max=120, message=_l("Ce nom ne peut pas dépasser 120 caractères.")),
-        ],
-    )
-    agent_role = StringField(
-        _l("Votre fonction"),
-        filters=[_single_line],
-        validators=[
-            Required(_l("Indiquez votre fonction dans la collectivité.")),
-            Length(max=120, message=_l("Cette fonction ne peut pas dépasser 120 caractères.")),
-        ],
-    )
+    agent_name = _person_name_field()
+    agent_role = _person_role_field()
     agent_phone = _phone_field(
         _l("Votre numéro de téléphone professionnel"),
         _l("Indiquez un numéro où l'équipe Pnyx peut vous joindre."),
@@ -157,14 +166,7 @@ class SignupForm(ProofMixin, FlaskForm):
 
 
 class ContactAdminsForm(FlaskForm):
-    name = StringField(
-        _l("Vos prénom et nom"),
-        filters=[_single_line],
-        validators=[
-            Required(_l("Indiquez vos prénom et nom.")),
-            Length(max=120, message=_l("Ce nom ne peut pas dépasser 120 caractères.")),
-        ],
-    )
+    name = _person_name_field()
     email = _email_field(_l("Votre adresse e-mail"), _l("Indiquez votre adresse e-mail."))
     message = TextAreaField(
         _l("Votre message"),
@@ -206,22 +208,8 @@ class ConfirmEmailForm(FlaskForm):
 
 
 class DisputeForm(ProofMixin, FlaskForm):
-    name = StringField(
-        _l("Vos prénom et nom"),
-        filters=[_single_line],
-        validators=[
-            Required(_l("Indiquez vos prénom et nom.")),
-            Length(max=120, message=_l("Ce nom ne peut pas dépasser 120 caractères.")),
-        ],
-    )
-    role = StringField(
-        _l("Votre fonction"),
-        filters=[_single_line],
-        validators=[
-            Required(_l("Indiquez votre fonction dans la collectivité.")),
-            Length(max=120, message=_l("Cette fonction ne peut pas dépasser 120 caractères.")),
-        ],
-    )
+    name = _person_name_field()
+    role = _person_role_field()
     phone = _phone_field(
         _l("Votre numéro de téléphone professionnel"),
         _l("Indiquez un numéro où l'équipe Pnyx peut vous joindre."),
