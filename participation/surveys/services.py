@@ -1311,6 +1311,7 @@ def outcome_visible(survey: Survey, user) -> bool:
 
 # --------------------------------------------------------------------------- export
 
+
 def export_csv(survey: Survey, actor: User) -> tuple[str, int]:
     """The responses, one row each, for French Excel (BOM, ``;``). Anonymous surveys
     carry no account data at all; identified ones the display name only (no e-mail)."""
