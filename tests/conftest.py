@@ -144,14 +144,20 @@ def make_tenant(app):
     from core.db import db
     from tenants import official
     from tenants.context import load_tenant_ref
+    from tenants.models import Tenant
     from tenants.provisioning import provision_now
     from tenants.services import create_tenant
 
     communes = [c for c in official.search("saint", limit=500) if c.kind == "commune"]
 
     def make(provision: bool = True, **kwargs):
-        commune = communes[next(_codes)]
         with app.app_context():
+            # A commune some test already gave a space (a demo commune, one a test picked by
+            # its code) is skipped: a second space for it would be refused.
+            taken = set(db.session.scalars(sa.select(Tenant.code).where(Tenant.kind == "commune")))
+            commune = communes[next(_codes)]
+            while commune.code in taken:
+                commune = communes[next(_codes)]
             slug = kwargs.pop("slug", None) or f"t-{uuid.uuid4().hex[:10]}"
             tenant = create_tenant(commune.code, PLATFORM, slug=slug, **kwargs)
             db.session.commit()

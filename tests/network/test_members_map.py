@@ -132,6 +132,7 @@ def test_overseas_listed_and_unknown_commune_falls_back_to_its_departement():
 def tenant_for(app, code: str):
     """The tenant of a commune (created, not provisioned, unless a test already made it)."""
     from core.db import db
+    from tenants.demo import DEMO_TENANTS
     from tenants.models import Tenant
     from tenants.services import create_tenant
 
@@ -140,7 +141,10 @@ def tenant_for(app, code: str):
             sa.select(Tenant).where(Tenant.kind == "commune", Tenant.code == code)
         )
         if tenant is None:
-            tenant = create_tenant(code, PLATFORM, slug=f"t-{uuid.uuid4().hex[:10]}")
+            # A demo commune gets the demo's slug: the demo seed, run later by another test
+            # of this worker, then finds it instead of refusing a second space for the code.
+            slug = dict(DEMO_TENANTS).get(code) or f"t-{uuid.uuid4().hex[:10]}"
+            tenant = create_tenant(code, PLATFORM, slug=slug)
             db.session.commit()
         return SimpleNamespace(id=tenant.id, name=tenant.name, code=code)
 
