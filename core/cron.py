@@ -20,7 +20,7 @@ FEATURE_SCHEDULES = (
     "tenants.cron",
     "tenants.verification_cron",
     "participation.accounts.export_sweep",
-    "participation.accounts.retention",
+    "participation.accounts.retention_cron",
     "billing.cron",
     "participation.meetings.cron",
     "participation.opendata.cron",

@@ -261,13 +261,3 @@ def init_app(app: Flask) -> None:
         return
     app.extensions["_pnyx_last_seen"] = True
     app.before_request(_touch_current_user)
-
-
-def _register_schedule() -> None:
-    from rq import cron
-
-    # Every night at 03:40: after the exports of the day, before the digests.
-    cron.register(enqueue_retention, "low", cron="40 3 * * *", job_timeout=900)
-
-
-_register_schedule()
