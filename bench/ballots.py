@@ -44,6 +44,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from core import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -97,11 +99,10 @@ def seed(app, tenant_id: int, voters: int) -> tuple[int, dict[str, int], list[in
     """The budget (in its vote today), its projects, ``voters`` approved citizens."""
     from participation.accounts.legal import insert_default_legal_documents
     from participation.budgets.models import Budget, BudgetProject, ProjectStatus
-    from participation.processes.services import today
 
     with app.app_context(), tenant_context(tenant_id) as tenant:
         insert_default_legal_documents(db.session.connection(), tenant.name)
-        day = today()
+        day = clock.paris_today()
         budget = Budget(
             title="Budget participatif 2026 (bench)",
             description="",

@@ -21,7 +21,7 @@ from billing.catalogue import seed_plans
 from billing.labels import STATE_LABELS
 from billing.models import CollectionMethod, Invoice, InvoiceStatus, Subscription, vat_cents
 from billing.siret import complete_siret
-from core import demo
+from core import clock, demo
 from core.db import db
 from tenants.models import Tenant
 
@@ -114,7 +114,7 @@ def seed_billing():
     created = seed_plans()
     db.session.commit()
     yield f"Billing: {len(services.active_plans())} plans ({len(created)} new), prices excl. VAT"
-    now = services.utcnow()
+    now = clock.utcnow()
     for slug, setup in DEMO_SUBSCRIPTIONS:
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
         if tenant is None:

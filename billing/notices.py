@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from billing import services
 from billing.models import READ_ONLY_STATES, BillingState, Subscription
+from core import clock
 from core.i18n import date_fr
 
 #: Writes that stay possible in read-only mode: signing in and out (an admin must reach the
@@ -100,7 +101,7 @@ def admin_notice(sub: Subscription | None, now: datetime | None = None) -> tuple
     """``(flash category, message)`` for the collectivité's admins, or None when all is well."""
     if sub is None:
         return None
-    now = now or services.utcnow()
+    now = now or clock.utcnow()
     state = services.effective_state(sub, now)
     if state == BillingState.TRIALING and sub.trial_ends_at and not sub.has_payment_arrangement:
         days_left = (sub.trial_ends_at - now).days

@@ -37,6 +37,7 @@ from billing.labels import (
 )
 from billing.models import BillingState, Invoice, Plan
 from billing.services import BillingError
+from core import clock
 from core.db import db
 from core.platform.models import PlatformAuditEntry, PlatformRole
 from core.platform.views import roles_required
@@ -130,7 +131,7 @@ def _render_detail(tenant: Tenant, trial_form=None, plan_form=None, paid_form=No
         .order_by(PlatformAuditEntry.id.desc())
         .limit(20)
     ).all()
-    now = services.utcnow()
+    now = clock.utcnow()
     return render_template(
         "billing/operator/tenant.html",
         collectivite=tenant,

@@ -41,6 +41,7 @@ from billing.models import (
 )
 from billing.siret import validate_siret
 from billing.stripe_client import StripeNotConfigured, idempotency_key, options
+from core import clock
 from core.db import db
 from tenants.models import Tenant
 
@@ -67,10 +68,6 @@ class BillingError(ValueError):
 
 
 # --------------------------------------------------------------------------- settings
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _days(key: str, default: int) -> timedelta:
@@ -235,7 +232,7 @@ def start_trial(
     existing = get_subscription(tenant_id)
     if existing is not None:
         return existing
-    now = now or utcnow()
+    now = now or clock.utcnow()
     tenant = _tenant(tenant_id)
     if plan_code:
         plan = _plan_for_tenant(plan_code, tenant)
@@ -417,7 +414,7 @@ def create_checkout_session(
     Raises :class:`StripeNotConfigured` without a Stripe key.
     """
     client = stripe_client.get_client()
-    now = now or utcnow()
+    now = now or clock.utcnow()
     tenant = _tenant(tenant_id)
     plan = _plan_for_tenant(plan_code, tenant)
     if not plan.stripe_price_id:
@@ -495,7 +492,7 @@ def subscribe_by_invoice(
     ``days_until_due=30``. Without it, the request is recorded locally ("pending Stripe")
     and sent by the next reconcile once a key is configured.
     """
-    now = now or utcnow()
+    now = now or clock.utcnow()
     tenant = _tenant(tenant_id)
     siret = validate_siret(siret, tenant.siren)
     plan = _plan_for_tenant(plan_code, tenant)
@@ -531,7 +528,7 @@ def push_invoice_subscription(
     sub: Subscription, client, *, plan: Plan | None = None, now: datetime | None = None
 ) -> None:
     """Create (or update) the Stripe side of an invoice subscription recorded locally."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     plan = plan or sub.plan
     tenant = sub.tenant
     sub.stripe_attempt += 1
@@ -605,7 +602,7 @@ def apply_subscription_state(
 ) -> str:
     """Copy what Stripe says of the subscription (status, plan, period, trial, end), then
     recompute the billing state. Returns the new state."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     status = stripe_sub.get("status")
     sub.stripe_subscription_id = stripe_sub.get("id") or sub.stripe_subscription_id
     sub.stripe_status = status
@@ -704,7 +701,7 @@ def sync_stripe_subscription(
     stripe_sub: dict | None = None,
 ) -> str:
     """Re-read a Stripe subscription and its latest invoices, store them, recompute."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     if stripe_sub is None:
         stripe_sub = plain(client.v1.subscriptions.retrieve(stripe_subscription_id))
     invoices = client.v1.invoices.list(
@@ -806,7 +803,7 @@ def compute_state(sub: Subscription, now: datetime) -> dict:
 
 def refresh_state(sub: Subscription, now: datetime | None = None) -> str:
     """Recompute and store the billing state; returns it."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     computed = compute_state(sub, now)
     new_state = computed.pop("state")
     for key, value in computed.items():
@@ -823,7 +820,7 @@ def effective_state(sub: Subscription | None, now: datetime | None = None) -> st
     """The state as of now without touching the database (for the write guard)."""
     if sub is None:
         return None
-    return sub.effective_state(now or utcnow(), grace_period())
+    return sub.effective_state(now or clock.utcnow(), grace_period())
 
 
 @dataclass(frozen=True)
@@ -878,7 +875,7 @@ def cached_effective_state(tenant_id: int, now: datetime | None = None) -> str |
         snapshot = _write_state_snapshot(tenant_id)
     if snapshot is None:
         return None
-    return Subscription.effective_state(snapshot, now or utcnow(), grace_period())
+    return Subscription.effective_state(snapshot, now or clock.utcnow(), grace_period())
 
 
 def monthly_revenue_cents(sub: Subscription | None) -> int:
@@ -904,7 +901,7 @@ def extend_trial(
 ) -> Subscription:
     """Give a collectivité ``days`` more of free trial (from its trial end, or from today
     once it has passed)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     if not 1 <= int(days) <= 365:
         raise BillingError(_("Indiquez une prolongation entre 1 et 365 jours."))
     sub = _require_subscription(tenant_id)
@@ -956,7 +953,7 @@ def change_plan(
     now: datetime | None = None,
 ) -> Subscription:
     """Move the tenant to another plan of its kind (Stripe subscription item too)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     tenant = _tenant(tenant_id)
     plan = _plan_for_tenant(plan_code, tenant)
     sub = _require_subscription(tenant_id)
@@ -1006,7 +1003,7 @@ def mark_invoice_paid_out_of_band(
     invoice_id: int, reference: str, *, actor_id: int | None, now: datetime | None = None
 ) -> Invoice:
     """Record a payment made outside Stripe (the public accountant's transfer)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     reference = (reference or "").strip()
     if not reference:
         raise BillingError(_("Indiquez la référence du virement (ou du mandat de paiement)."))
@@ -1133,7 +1130,7 @@ def operator_overview(
 ) -> BillingOverview:
     """Every tenant with its plan, billing state, revenue and overdue invoices;
     ``plan_mismatch_only`` keeps the tenants on a plan below their population."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     tenants = db.session.scalars(sa.select(Tenant).order_by(Tenant.name, Tenant.id)).all()
     subs = {
         sub.tenant_id: sub

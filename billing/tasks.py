@@ -34,10 +34,10 @@ from billing.services import (
     subscription_id_of_invoice,
     sync_stripe_subscription,
     upsert_invoice,
-    utcnow,
 )
 from billing.stripe_client import StripeNotConfigured
 from billing.webhooks import HANDLED_EVENT_TYPES, store_event, unprocessed_event_ids
+from core import clock
 from core.db import db
 from core.jobs import job
 from core.mail import send_mail
@@ -141,7 +141,7 @@ def _handle_invoice(client, invoice_id: str, now: datetime) -> str:
 
 def handle_event(event_type: str, payload: dict, now: datetime | None = None) -> str:
     """Bring the tenant in line with Stripe's *current* view of the event's object."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     if event_type not in HANDLED_EVENT_TYPES:
         return "ignored: event type"
     obj = (payload.get("data") or {}).get("object") or {}
@@ -185,7 +185,7 @@ def process_event_now(event_id: str, now: datetime | None = None) -> str:
         _record_failure(event_id, f"{type(exc).__name__}: {exc.user_message or exc}")
         raise
     event.attempts += 1
-    event.processed_at = now or utcnow()
+    event.processed_at = now or clock.utcnow()
     event.outcome = outcome[:200]
     event.last_error = None
     db.session.commit()
@@ -228,7 +228,7 @@ def push_pending_subscriptions(client, now: datetime) -> tuple[int, int]:
 
 def reconcile_now(now: datetime | None = None, lookback: timedelta = RECONCILE_LOOKBACK) -> dict:
     """Catch up with what Stripe could not deliver; returns counters for the logs."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     if not stripe_client.is_configured():
         return {"skipped": "stripe not configured"}
     client = stripe_client.get_client()
@@ -419,7 +419,7 @@ def _counter_name(action: str) -> str:
 
 
 def sweep_now(now: datetime | None = None) -> dict:
-    now = now or utcnow()
+    now = now or clock.utcnow()
     rows = db.session.execute(
         sa.select(Subscription.id, Subscription.tenant_id)
         .where(Subscription.state != BillingState.ARCHIVED)

@@ -45,6 +45,7 @@ from billing.models import READ_ONLY_STATES, BillingState, Invoice, InvoiceStatu
 from billing.services import BillingError
 from billing.siret import SiretError
 from billing.stripe_client import StripeNotConfigured
+from core import clock
 from core.db import db
 from core.extensions import csrf
 from core.routing import TENANT_SITE
@@ -158,7 +159,7 @@ def _back():
 @staff_required(ADMIN)
 def index():
     tenant = _tenant()
-    now = services.utcnow()
+    now = clock.utcnow()
     sub = services.get_subscription(tenant.id)
     state = services.effective_state(sub, now)
     plans = _plans_for(tenant)
@@ -379,7 +380,7 @@ def download_export():
     _audit("billing.export_downloaded")
     archive = export.write_export(db.session.connection(), tenant.schema, tenant.name)
     db.session.commit()
-    stamp = services.utcnow().strftime("%Y%m%d")
+    stamp = clock.utcnow().strftime("%Y%m%d")
     return send_file(
         archive,
         mimetype="application/zip",

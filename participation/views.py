@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from core import clock
 from tenants.context import current_tenant
 
 bp = Blueprint("participation", __name__)
@@ -16,5 +17,5 @@ def home():
     if "processes.show" in current_app.view_functions:
         from participation.processes import services
 
-        groups = services.home_groups(services.today())
+        groups = services.home_groups(clock.paris_today())
     return render_template("participation/home.html", tenant=current_tenant(), groups=groups)

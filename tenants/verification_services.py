@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from core import clock
 from core.db import db
 from core.mail import send_mail
 from tenants import official
@@ -82,10 +83,6 @@ _DOMAIN_RE = re.compile(
 
 class VerificationError(ValueError):
     """A French, user-facing reason why a verification action is refused."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _audit(action: str, actor_id: int | None, target_type: str, target_id, **details) -> None:
@@ -330,7 +327,7 @@ def notify_operator_of_request(request: VerificationRequest) -> None:
 def confirm_email(request: VerificationRequest) -> bool:
     """Record the confirmed address; True when it approved the request (official domain)."""
     if request.email_confirmed_at is None:
-        request.email_confirmed_at = utcnow()
+        request.email_confirmed_at = clock.utcnow()
         db.session.flush()
     if request.is_open and is_official_address(request.kind, request.code, request.requester_email):
         approve(request, actor_id=None, method=VerificationMethod.OFFICIAL_DOMAIN)
@@ -364,7 +361,7 @@ def approve(
     method: VerificationMethod = VerificationMethod.OPERATOR,
 ) -> None:
     _require_open(request)
-    now = utcnow()
+    now = clock.utcnow()
     request.state = VerificationState.APPROVED
     request.method = method
     request.decided_at = now
@@ -420,7 +417,7 @@ def reject(request: VerificationRequest, reason: str | None, actor_id: int) -> N
     _require_open(request)
     request.decision_reason = _reason(reason, _("Indiquez la raison du refus."))
     request.state = VerificationState.REJECTED
-    request.decided_at = utcnow()
+    request.decided_at = clock.utcnow()
     request.decided_by = actor_id
     db.session.flush()
     _audit(
@@ -551,7 +548,7 @@ def _decide(dispute: TenantDispute, state: DisputeState, note: str | None, actor
         raise VerificationError(_("Cette contestation a déjà été traitée."))
     dispute.state = state
     dispute.decision_note = (note or "").strip()[:REASON_MAX_LENGTH] or None
-    dispute.decided_at = utcnow()
+    dispute.decided_at = clock.utcnow()
     dispute.decided_by = actor_id
     db.session.flush()
     _audit(
@@ -577,7 +574,7 @@ def transfer_space(dispute: TenantDispute, note: str | None, actor_id: int) -> N
     if tenant is None or tenant.status == TenantStatus.ARCHIVED:
         raise VerificationError(_("Cet espace n'existe plus."))
     _decide(dispute, DisputeState.TRANSFERRED, note, actor_id)
-    now = utcnow()
+    now = clock.utcnow()
     for request in db.session.scalars(
         sa.select(VerificationRequest).where(
             VerificationRequest.tenant_id == tenant.id,
@@ -642,7 +639,7 @@ def _hand_over(tenant_id: int, email: str) -> str:
             Invitation.revoked_at.is_(None),
             sa.func.lower(Invitation.email) != email,
         )
-        .values(revoked_at=utcnow())
+        .values(revoked_at=clock.utcnow())
     )
     db.session.flush()
     staff.audit("staff.space_handed_over", None, "user", None, removed=removed, to=email)
@@ -677,7 +674,7 @@ def retention_days() -> int:
 def anonymise_expired(now: datetime | None = None) -> int:
     """Names, roles, phones and e-mails of decided requests and disputes, and their proofs,
     are removed ``VERIFICATION_RETENTION_DAYS`` after the decision."""
-    cutoff = (now or utcnow()) - timedelta(days=retention_days())
+    cutoff = (now or clock.utcnow()) - timedelta(days=retention_days())
     count = 0
     requests = db.session.scalars(
         sa.select(VerificationRequest).where(
@@ -711,7 +708,7 @@ def erase_personal_data(row: VerificationRequest | TenantDispute) -> None:
         row.claimant_name = row.claimant_role = None
         row.claimant_phone = row.claimant_email = None
         row.message = None
-    row.anonymised_at = utcnow()
+    row.anonymised_at = clock.utcnow()
 
 
 def personal_data_for(email: str) -> list[dict]:

@@ -29,6 +29,7 @@ from flask_babel import format_date
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import clock
 from core.db import db
 from core.jobs import enqueue, job
 from core.mail import send_mail
@@ -39,10 +40,6 @@ from tenants.context import current_tenant, tenant_job, tenant_job_id
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -61,7 +58,7 @@ def purge_budget_census(now: datetime | None = None) -> int:
     Returns the number of budgets purged."""
     from participation.budgets.models import Budget, CensusEntry, Eligibility, Voter
 
-    now = now or utcnow()
+    now = now or clock.utcnow()
     # Results are published the day after the vote closes (Budget.phase).
     last_vote_day = months_before(now, retention_periods()["census_months"]).date() - timedelta(
         days=1
@@ -98,7 +95,7 @@ def _last_activity():
 def delete_unconfirmed_accounts(now: datetime | None = None) -> int:
     """Accounts whose address was never confirmed: the row goes when nothing refers to it,
     else it is anonymised like a deleted account."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     cutoff = now - timedelta(days=retention_periods()["unconfirmed_days"])
     users = db.session.scalars(
         sa.select(User).where(
@@ -122,7 +119,7 @@ def delete_unconfirmed_accounts(now: datetime | None = None) -> int:
 
 def warn_inactive_accounts(now: datetime | None = None) -> int:
     """E-mail the accounts that will be anonymised in RETENTION_INACTIVE_WARNING_DAYS."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     periods = retention_periods()
     warning = timedelta(days=periods["inactive_warning_days"])
     cutoff = months_before(now, periods["inactive_months"]) + warning
@@ -156,7 +153,7 @@ def warn_inactive_accounts(now: datetime | None = None) -> int:
 
 def anonymise_inactive_accounts(now: datetime | None = None) -> int:
     """Accounts warned at least RETENTION_INACTIVE_WARNING_DAYS ago and still unused."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     periods = retention_periods()
     warned_before = now - timedelta(days=periods["inactive_warning_days"])
     users = db.session.scalars(
@@ -183,7 +180,7 @@ def anonymise_inactive_accounts(now: datetime | None = None) -> int:
 def touch_last_seen(user: User, now: datetime | None = None) -> bool:
     """Record that ``user`` used the site today: one UPDATE a day at most per user (the
     first request of the day), which also cancels an inactivity warning."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     seen = user.last_seen_at
     if seen is not None and seen.astimezone(UTC).date() >= now.date():
         return False
@@ -210,7 +207,7 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
     """Every retention rule of one tenant, in one transaction (idempotent)."""
     from participation.accounts.tasks import purge_expired_exports
 
-    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    now = datetime.fromisoformat(now_iso) if now_iso else clock.utcnow()
     result = {
         "budgets_purged": purge_budget_census(now),
         "unconfirmed_deleted": delete_unconfirmed_accounts(now),

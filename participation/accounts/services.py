@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
@@ -57,10 +57,6 @@ class AccountError(Exception):
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _tenant() -> TenantRef:
@@ -242,7 +238,7 @@ def confirm_email(token: str) -> User | None:
     if user is None or data.get("e") != _fingerprint(user.email):
         return None
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = _now()
+        user.email_confirmed_at = clock.utcnow()
         db.session.flush()
     return user
 
@@ -287,7 +283,7 @@ def authenticate(email: str, password: str) -> LoginResult:
 
 
 def record_login(user: User) -> None:
-    user.last_login_at = _now()
+    user.last_login_at = clock.utcnow()
     db.session.flush()
 
 
@@ -350,7 +346,7 @@ def reset_password(token: str, new_password: str) -> User | None:
     set_password(user, new_password)
     # The link reached the mailbox: the address is proven.
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = _now()
+        user.email_confirmed_at = clock.utcnow()
     db.session.flush()
     return user
 
@@ -382,7 +378,7 @@ def update_profile(
         user.demographics_consent_at = None
     else:
         if user.demographics_consent_at is None:
-            user.demographics_consent_at = _now()
+            user.demographics_consent_at = clock.utcnow()
         user.age_bracket = AgeBracket(age_bracket) if age_bracket else None
         if neighbourhood_id and db.session.get(Neighbourhood, neighbourhood_id) is not None:
             user.neighbourhood_id = neighbourhood_id
@@ -541,7 +537,7 @@ def delete_account(user: User, *, by: str = "owner") -> None:
     user.blocked_reason = None
     if hasattr(user, "last_seen_at"):
         user.last_seen_at = None
-    user.deleted_at = _now()
+    user.deleted_at = clock.utcnow()
     user.end_all_sessions()
     user.services = []
     db.session.flush()

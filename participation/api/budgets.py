@@ -10,6 +10,7 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from core import clock
 from core.db import db
 from participation.api import cursor
 from participation.api import schemas as s
@@ -117,7 +118,7 @@ def budget_json(budget: Budget) -> dict:
         "envelope": budget.envelope,
         "split_by_neighbourhood": budget.split_by_neighbourhood,
         "rule": budget.rule.value,
-        "phase": budget.phase(services.paris_today()).value,
+        "phase": budget.phase(clock.paris_today()).value,
         "submission_starts_on": iso(budget.submission_starts_on),
         "submission_ends_on": iso(budget.submission_ends_on),
         "vote_starts_on": iso(budget.vote_starts_on),
@@ -193,7 +194,7 @@ def get_budget(params: dict[str, Any], budget_id: int):
     data = budget_json(budget)
     results = None
     by_project: dict[int, object] = {}
-    if services.results_public(budget, services.paris_today()):
+    if services.results_public(budget, clock.paris_today()):
         results = services.compute_results(budget)
         by_project = {row.project.id: row for pool in results.pools for row in pool.rows}
     projects = db.session.scalars(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 
+from core import clock
 from core.db import db
 from participation.api import cursor
 from participation.api import schemas as s
@@ -93,9 +94,9 @@ def list_meetings(params: dict[str, Any]):
     if params["process"]:
         query = query.where(Meeting.process_id == params["process"])
     if params["when"] == "upcoming":
-        query = query.where(Meeting.ends_at >= services.now_utc())
+        query = query.where(Meeting.ends_at >= clock.utcnow())
     elif params["when"] == "past":
-        query = query.where(Meeting.ends_at < services.now_utc())
+        query = query.where(Meeting.ends_at < clock.utcnow())
     if after:
         query = query.where(Meeting.id < int(after[0]))
     result = page(list(db.session.scalars(query)), params["limit"], "meetings", lambda m: [m.id])

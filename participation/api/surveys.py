@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 
+from core import clock
 from core.db import db
 from participation.api import cursor
 from participation.api import schemas as s
@@ -92,7 +93,7 @@ SURVEY_PAGE = schema("SurveyPage", s.page_of(SURVEY, "Une page de consultations.
 
 
 def survey_json(survey: Survey) -> dict:
-    today = services.paris_today()
+    today = clock.paris_today()
     return {
         "id": survey.id,
         "process_id": survey.process_id,

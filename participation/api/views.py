@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from core import clock
 from core.db import db
 from core.security.limits import limiter
 from participation.accounts.models import User
@@ -290,7 +291,7 @@ def _not_found(message: str):
     description="Les plus récentes d'abord.",
 )
 def list_processes(params: dict[str, Any]):
-    today = process_services.today()
+    today = clock.paris_today()
     after = cursor.decode("processes", params["cursor"], 1)
     bounds = process_services._bounds()
     query = (
@@ -333,7 +334,7 @@ def get_process(params: dict[str, Any], process_id: int):
     process = process_services.get_process(process_id)
     if process is None or process.state not in PUBLIC_PROCESS_STATES:
         _not_found(_("Cette démarche n'existe pas."))
-    return jsonify(process_json(process, process_services.today()))
+    return jsonify(process_json(process, clock.paris_today()))
 
 
 # --------------------------------------------------------------------------- proposals

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import Neighbourhood, StaffRole, User
 from participation.budgets import services
@@ -624,7 +624,7 @@ FOLLOW_UP = [
 
 
 def _seed_follow_up(budget: Budget, admin: User) -> int:
-    if services.phase_label(budget.phase(services.paris_today())) is None:  # pragma: no cover
+    if services.phase_label(budget.phase(clock.paris_today())) is None:  # pragma: no cover
         return 0
     retained = [row.project for row in services.compute_results(budget).retained]
     for index, project in enumerate(retained):
@@ -711,7 +711,7 @@ def seed_budgets():
             if admin is None:
                 yield f"{tenant.name} budget participatif: no admin yet, skipped"
                 continue
-            budget = _sync_budget(spec, services.paris_today())
+            budget = _sync_budget(spec, clock.paris_today())
             projects = _sync_projects(budget, spec, citizens, admin)
             ballots = _seed_ballots(budget, spec, projects)
             if spec.require_census:

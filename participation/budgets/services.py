@@ -30,14 +30,14 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from core import pagecache
+from core import clock, pagecache
 from core.audit import record_action
 from core.db import db
 from participation.accounts.models import Neighbourhood, User
@@ -102,16 +102,6 @@ class BudgetError(Exception):
 
 class AlreadyVoted(BudgetError):
     pass
-
-
-def paris_today() -> date:
-    from participation.processes.services import today
-
-    return today()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _audit(action: str, actor: User, target_type: str, target_id, **details) -> None:
@@ -389,7 +379,7 @@ def update_budget(budget: Budget, fields: BudgetFields, actor: User) -> None:
 def publish_budget(budget: Budget, actor: User) -> None:
     if budget.published_at is not None:
         raise BudgetError(_("Ce budget est déjà publié."))
-    budget.published_at = _now()
+    budget.published_at = clock.utcnow()
     db.session.flush()
     _audit("budgets.published", actor, "budget", budget.id)
 
@@ -482,7 +472,7 @@ def analyse_project(
     project.status = ProjectStatus.FEASIBLE if feasible else ProjectStatus.UNFEASIBLE
     project.estimated_cost = estimated_cost if feasible else estimated_cost or None
     project.analysis_reason = reason
-    project.analysed_at = _now()
+    project.analysed_at = clock.utcnow()
     project.analysed_by_id = actor.id
     db.session.flush()
     _audit(
@@ -817,7 +807,7 @@ def review_eligibility(eligibility: Eligibility, approve: bool, actor: User) -> 
         raise BudgetError(_("Cette demande a déjà été traitée."))
     eligibility.status = EligibilityStatus.APPROVED if approve else EligibilityStatus.REJECTED
     eligibility.reviewed_by_id = actor.id
-    eligibility.reviewed_at = _now()
+    eligibility.reviewed_at = clock.utcnow()
     db.session.flush()
     _audit(
         "budgets.eligibility_approved" if approve else "budgets.eligibility_rejected",
@@ -989,7 +979,7 @@ def _insert_ballot(
             channel=channel,
             polling_point=polling_point,
             neighbourhood_id=area_id,
-            cast_hour=_hour(_now()),
+            cast_hour=_hour(clock.utcnow()),
         )
     )
     db.session.execute(
@@ -1124,7 +1114,7 @@ def quick_cast(budget_id: int, user_id: int, selected_ids: Iterable[int], today:
                 "today": today,
                 "project_ids": project_ids,
                 "ballot_id": uuid.uuid4(),
-                "cast_hour": _hour(_now()),
+                "cast_hour": _hour(clock.utcnow()),
             },
         ).scalar_one()
     )
@@ -1167,7 +1157,7 @@ def cast_ballot(
             "census_entry_id": eligibility.census_entry_id,
             "ballot_id": uuid.uuid4(),
             "area_id": area_id,
-            "cast_hour": _hour(_now()),
+            "cast_hour": _hour(clock.utcnow()),
             "project_ids": [p.id for p in chosen],
         },
     ).scalar_one()
@@ -1502,5 +1492,5 @@ class ProcessBudgets:
 
 
 def process_budgets(process) -> ProcessBudgets:
-    today = paris_today()
+    today = clock.paris_today()
     return ProcessBudgets([(b, b.phase(today)) for b in budgets_of_process(process.id)])

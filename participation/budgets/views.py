@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from billing.limits import require_feature
-from core import uploads
+from core import clock, uploads
 from core.db import db
 from core.errors import render_error
 from core.routing import parse_int
@@ -119,7 +119,7 @@ def _selected_ids() -> list[int]:
 
 @bp.get("/")
 def index():
-    today = services.paris_today()
+    today = clock.paris_today()
     budgets = [(b, b.phase(today)) for b in services.public_budgets()]
     return render_template("budgets/index.html", budgets=budgets, today=today)
 
@@ -127,7 +127,7 @@ def index():
 @bp.get("/<int:budget_id>")
 def show(budget_id: int):
     budget = _budget_or_404(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     phase = budget.phase(today)
     user = _user()
     return render_template(
@@ -152,7 +152,7 @@ def show(budget_id: int):
 @posting_limit
 def new_project(budget_id: int):
     budget = _budget_or_404(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     if budget.phase(today) != BudgetPhase.SUBMISSION:
         _abort(403, _("Le dépôt des projets n'est pas ouvert pour ce budget."))
     form = ProjectForm()
@@ -191,7 +191,7 @@ def new_project(budget_id: int):
 def project(project_id: int):
     project = _project_or_404(project_id)
     budget = project.budget
-    today = services.paris_today()
+    today = clock.paris_today()
     results_public = services.results_public(budget, today)
     retained = results_public and project.id in services.retained_project_ids(budget)
     return render_template(
@@ -249,7 +249,7 @@ def _neighbourhood_choices(budget: Budget) -> list[tuple]:
 @limiter.limit(ELIGIBILITY_LIMIT, methods=["POST"])
 def eligibility(budget_id: int):
     budget = _budget_or_404(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     user = _user()
     existing = services.eligibility_of(budget, user)
     if existing is not None and existing.status != EligibilityStatus.REJECTED:
@@ -292,7 +292,7 @@ def eligibility(budget_id: int):
 @bp.route("/<int:budget_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(budget_id: int):
-    today = services.paris_today()
+    today = clock.paris_today()
     chosen = set(_selected_ids()) if request.method == "POST" else set()
     if chosen and services.quick_cast(budget_id, current_user.id, chosen, today):
         # The common case in one statement, every rule checked by it (CSRF was checked
@@ -382,7 +382,7 @@ def voted(budget_id: int):
 @bp.get("/<int:budget_id>/resultats")
 def results(budget_id: int):
     budget = _budget_or_404(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     if not services.results_public(budget, today) and not is_staff_member(_user()):
         _abort(404, _("Les résultats seront publiés après la clôture du vote."))
     results = services.compute_results(budget)
@@ -436,7 +436,7 @@ def _staff_project(project_id: int) -> BudgetProject:
 @staff_bp.get("/", endpoint="index")
 @staff_required()
 def staff_index():
-    today = services.paris_today()
+    today = clock.paris_today()
     rows = []
     for budget in services.all_budgets():
         rows.append((budget, budget.phase(today), len(services.review_queue(budget))))
@@ -548,7 +548,7 @@ def edit(budget_id: int):
 @staff_required()
 def staff_show(budget_id: int):
     budget = _staff_budget(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     return render_template(
         "staff/budgets/show.html",
         budget=budget,
@@ -594,7 +594,7 @@ def analyse(project_id: int):
                 feasible=form.feasible.data == "yes",
                 estimated_cost=form.estimated_cost.data,
                 reason=form.reason.data,
-                today=services.paris_today(),
+                today=clock.paris_today(),
             )
         except BudgetError as exc:
             if not _field_error(form, exc):
@@ -691,7 +691,7 @@ def register(budget_id: int):
 @staff_required(*WORKERS)
 def paper(budget_id: int):
     budget = _staff_budget(budget_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     form = PaperBallotForm()
     form.neighbourhood_id.choices = _neighbourhood_choices(budget)
     selected: set[int] = set()
@@ -739,7 +739,7 @@ def paper(budget_id: int):
 @staff_required(*WORKERS)
 def follow_up(project_id: int):
     project = _staff_project(project_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     user = _staff_user()
     progress_form = ProgressForm(prefix="progress", obj=project)
     milestone_form = MilestoneForm(prefix="milestone")

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.demo import DEMO_CITIZENS, demo_email
 from participation.accounts.models import StaffRole, User
 from participation.debates.models import Argument, Comment, Debate, Side
-from participation.debates.services import today
 from participation.engagement.models import Follow, TargetType
 from participation.processes.models import Process, ProcessState
 from participation.proposals.models import Proposal
@@ -149,7 +148,7 @@ def _staff_author() -> User | None:
 
 
 def _open_processes() -> list[Process]:
-    on = today()
+    on = clock.paris_today()
     processes = db.session.scalars(
         sa.select(Process).where(Process.state == ProcessState.PUBLISHED).order_by(Process.id)
     )

@@ -8,7 +8,7 @@ Services add and flush, never commit and never touch the request. Rules broken r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from core.markdown import plain_text, render_markdown
@@ -64,15 +65,6 @@ class DebateError(Exception):
     """A rule of debates or comments was broken; the message is French."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    """Today in Paris, the date phases are written in."""
-    return datetime.now(PARIS).date()
-
-
 def _text(value: str | None, maximum: int, empty: str, too_long: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -106,14 +98,16 @@ def debate_is_public(debate: Debate) -> bool:
 
 def can_argue(debate: Debate, on: date | None = None) -> bool:
     """New arguments and comments: the debate is open and the process's phase allows it."""
-    return debate.state == DebateState.OPEN and debate.process.allows("debate", on or today())
+    return debate.state == DebateState.OPEN and debate.process.allows(
+        "debate", on or clock.paris_today()
+    )
 
 
 def closed_reason(debate: Debate, on: date | None = None) -> str | None:
     """Why arguments cannot be added today (French), or None when they can."""
     if debate.state != DebateState.OPEN:
         return _("Ce débat est clos : il n'est plus possible d'ajouter d'arguments.")
-    if not debate.process.allows("debate", on or today()):
+    if not debate.process.allows("debate", on or clock.paris_today()):
         return _("La phase actuelle de la démarche ne permet pas d'ajouter d'arguments.")
     return None
 
@@ -381,7 +375,7 @@ def delete_argument(argument: Argument, user: User) -> None:
         raise DebateError(_("Seul l'auteur d'un argument peut le supprimer."))
     if argument.deleted_at is not None:
         raise DebateError(_("Cet argument est déjà supprimé."))
-    argument.deleted_at = _now()
+    argument.deleted_at = clock.utcnow()
     argument.body = ""  # the author wanted it gone: nothing is kept
     db.session.flush()
 
@@ -433,7 +427,7 @@ def target_is_public(target) -> bool:
 
 def commenting_closed_reason(target, on: date | None = None) -> str | None:
     """Why a comment cannot be added on ``target`` today (French), None when it can."""
-    on = on or today()
+    on = on or clock.paris_today()
     if target is None or not target_is_public(target):
         return _("Les commentaires ne sont pas ouverts ici.")
     if isinstance(target, Debate):
@@ -538,7 +532,7 @@ def can_edit_comment(
     if comment.deleted_at is not None or comment.hidden_at is not None:
         return False
     minutes = edit_window_minutes() if window is None else window
-    return (now or _now()) <= comment.created_at + timedelta(minutes=minutes)
+    return (now or clock.utcnow()) <= comment.created_at + timedelta(minutes=minutes)
 
 
 def edit_comment(comment: Comment, user: User, body: str) -> Comment:
@@ -547,7 +541,7 @@ def edit_comment(comment: Comment, user: User, body: str) -> Comment:
     if comment.deleted_at is not None or comment.hidden_at is not None:
         raise DebateError(_("Ce commentaire ne peut plus être modifié."))
     minutes = edit_window_minutes()
-    if _now() > comment.created_at + timedelta(minutes=minutes):
+    if clock.utcnow() > comment.created_at + timedelta(minutes=minutes):
         raise DebateError(
             _(
                 "Un commentaire ne peut être modifié que pendant %(n)s minutes après sa "
@@ -561,7 +555,7 @@ def edit_comment(comment: Comment, user: User, body: str) -> Comment:
         _("Écrivez votre commentaire."),
         _("Un commentaire ne doit pas dépasser %(n)s caractères.", n=COMMENT_MAX),
     )
-    comment.edited_at = _now()
+    comment.edited_at = clock.utcnow()
     db.session.flush()
     return comment
 
@@ -572,7 +566,7 @@ def delete_comment(comment: Comment, user: User) -> None:
         raise DebateError(_("Seul l'auteur d'un commentaire peut le supprimer."))
     if comment.deleted_at is not None:
         raise DebateError(_("Ce commentaire est déjà supprimé."))
-    comment.deleted_at = _now()
+    comment.deleted_at = clock.utcnow()
     comment.body = ""  # the author wanted it gone: nothing is kept
     db.session.flush()
 
@@ -704,7 +698,7 @@ def comment_thread(
     pages = max(1, -(-root_count // per_page))
     reason = commenting_closed_reason(target)
     window = edit_window_minutes()
-    now = _now()
+    now = clock.utcnow()
     logged_in = bool(getattr(viewer, "is_authenticated", False))
     viewer_id = viewer.id if logged_in else None
     nodes: dict[int, CommentNode] = {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from core.i18n import safe_next_path
@@ -112,10 +113,6 @@ class EngagementError(Exception):
 
 class ModerationError(EngagementError):
     pass
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _tenant() -> TenantRef:
@@ -399,7 +396,7 @@ def mark_read(user_id: int, notification_id: int) -> Notification | None:
     if notification is None or notification.user_id != user_id:
         return None
     if notification.read_at is None:
-        notification.read_at = _now()
+        notification.read_at = clock.utcnow()
         db.session.flush()
     return notification
 
@@ -408,7 +405,7 @@ def mark_all_read(user_id: int) -> int:
     result = db.session.execute(
         sa.update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=_now())
+        .values(read_at=clock.utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
@@ -524,7 +521,7 @@ def _settle_reports(
         .values(
             status=status,
             resolved_by_id=moderator.id,
-            resolved_at=_now(),
+            resolved_at=clock.utcnow(),
             resolution_note=note,
         )
         .execution_options(synchronize_session=False)
@@ -571,7 +568,7 @@ def hide_content(target_type: TargetType | str, target_id: int, reason: str, mod
     target_type, target = _moderated(target_type, target_id)
     if target.hidden_at is not None:
         raise ModerationError(_("Ce contenu est déjà masqué."))
-    target.hidden_at = _now()
+    target.hidden_at = clock.utcnow()
     target.hidden_reason = reason
     settled = _settle_reports([(target_type, target_id)], ReportStatus.RESOLVED, moderator, reason)
     _audit("moderation.hide", moderator, target_type, target_id, reason=reason, reports=settled)
@@ -643,7 +640,7 @@ def block_user(user: User, reason: str, moderator: User) -> dict[str, int]:
         )
     if user.blocked_at is not None:
         raise ModerationError(_("Ce compte est déjà bloqué."))
-    blocked_at = _now()
+    blocked_at = clock.utcnow()
     user.blocked_at = blocked_at
     user.blocked_reason = reason
     user.end_all_sessions()
@@ -972,7 +969,7 @@ DIGEST_MAX_ITEMS = 50
 
 def digest_candidates() -> list[int]:
     """Users on the daily digest with at least one notification still to e-mail."""
-    since = _now() - DIGEST_LOOKBACK
+    since = clock.utcnow() - DIGEST_LOOKBACK
     return list(
         db.session.scalars(
             sa.select(User.id)
@@ -997,7 +994,7 @@ def digest_candidates() -> list[int]:
 def claim_digest_notifications(user_id: int) -> list[Notification]:
     """Lock and return the user's notifications for today's digest (SKIP LOCKED: a second
     run at the same time finds them taken and sends nothing)."""
-    since = _now() - DIGEST_LOOKBACK
+    since = clock.utcnow() - DIGEST_LOOKBACK
     return list(
         db.session.scalars(
             sa.select(Notification)

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import StaffRole, User
 from participation.meetings import services
@@ -155,7 +155,7 @@ def _tenant_ids() -> dict[str, int]:
 def _seed_one(spec: DemoMeeting, citizens: list[User], admin: User) -> bool:
     if db.session.scalar(sa.select(Meeting.id).where(Meeting.title == spec.title)) is not None:
         return False
-    day = services.paris_today() + timedelta(days=spec.days)
+    day = clock.paris_today() + timedelta(days=spec.days)
     starts_at = datetime.combine(day, spec.start, services.PARIS)
     process = (
         db.session.scalar(
@@ -166,7 +166,7 @@ def _seed_one(spec: DemoMeeting, citizens: list[User], admin: User) -> bool:
         if spec.process
         else None
     )
-    now = services.now_utc()
+    now = clock.utcnow()
     meeting = Meeting(
         title=spec.title,
         description=spec.description,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
@@ -57,14 +58,6 @@ class MeetingError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def paris_today() -> date:
-    return now_utc().astimezone(PARIS).date()
 
 
 def _audit(action: str, actor: User, target_id: object, **details) -> None:
@@ -110,7 +103,7 @@ def is_public(meeting: Meeting) -> bool:
 
 
 def public_meetings(*, upcoming: bool, now: datetime | None = None) -> list[Meeting]:
-    now = now or now_utc()
+    now = now or clock.utcnow()
     query = sa.select(Meeting).where(Meeting.published_at.is_not(None))
     if upcoming:
         query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at, Meeting.id)
@@ -322,7 +315,7 @@ def save_meeting(
 def publish_meeting(meeting: Meeting, actor: User) -> bool:
     if meeting.published_at is not None:
         return False
-    meeting.published_at = now_utc()
+    meeting.published_at = clock.utcnow()
     db.session.flush()
     _audit("meetings.published", actor, meeting.id)
     return True
@@ -336,7 +329,7 @@ def cancel_meeting(meeting: Meeting, actor: User, reason: str) -> int:
     if meeting.cancelled_at is not None:
         raise MeetingError(_("Cette réunion est déjà annulée."), "reason")
     lock_meeting(meeting.id)
-    meeting.cancelled_at = now_utc()
+    meeting.cancelled_at = clock.utcnow()
     meeting.cancellation_reason = reason
     meeting.registration_open = False
     people = [
@@ -355,7 +348,7 @@ def cancel_meeting(meeting: Meeting, actor: User, reason: str) -> int:
 
 
 def registration_refusal(meeting: Meeting, now: datetime | None = None) -> str | None:
-    now = now or now_utc()
+    now = now or clock.utcnow()
     if meeting.published_at is None:
         return _("Cette réunion n'est pas encore publiée.")
     if meeting.cancelled_at is not None:
@@ -433,11 +426,11 @@ def cancel_registration(meeting_id: int, user: User) -> list[MeetingRegistration
     )
     if registration is None or registration.status == RegistrationStatus.CANCELLED:
         raise MeetingError(_("Vous n'êtes pas inscrit·e à cette réunion."))
-    if meeting.starts_at <= now_utc():
+    if meeting.starts_at <= clock.utcnow():
         raise MeetingError(_("Cette réunion a déjà commencé."))
     had_place = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
-    registration.cancelled_at = now_utc()
+    registration.cancelled_at = clock.utcnow()
     db.session.flush()
     if not had_place:
         return []
@@ -447,7 +440,7 @@ def cancel_registration(meeting_id: int, user: User) -> list[MeetingRegistration
 def fill_free_places(meeting: Meeting) -> list[MeetingRegistration]:
     """Promote from the waiting list, first come first served, while places are free.
     The caller holds the meeting's row lock."""
-    if meeting.cancelled_at is not None or meeting.starts_at <= now_utc():
+    if meeting.cancelled_at is not None or meeting.starts_at <= clock.utcnow():
         return []
     promoted: list[MeetingRegistration] = []
     while True:
@@ -466,7 +459,7 @@ def fill_free_places(meeting: Meeting) -> list[MeetingRegistration]:
         if first is None:
             break
         first.status = RegistrationStatus.CONFIRMED
-        first.promoted_at = now_utc()
+        first.promoted_at = clock.utcnow()
         db.session.flush()
         promoted.append(first)
         user = db.session.get(User, first.user_id)
@@ -552,7 +545,7 @@ def reminder_window(today: date) -> tuple[datetime, datetime]:
 def send_reminders(today: date | None = None) -> int:
     """E-mail everyone with a place at a meeting held tomorrow, once: ``reminded_at`` is
     set under a row lock (SKIP LOCKED: two runs at once share the work, never repeat it)."""
-    start, end = reminder_window(today or paris_today())
+    start, end = reminder_window(today or clock.paris_today())
     rows = list(
         db.session.scalars(
             sa.select(MeetingRegistration)
@@ -570,7 +563,7 @@ def send_reminders(today: date | None = None) -> int:
         )
     )
     sent = 0
-    now = now_utc()
+    now = clock.utcnow()
     for registration in rows:
         meeting = db.session.get(Meeting, registration.meeting_id)
         user = db.session.get(User, registration.user_id)
@@ -592,12 +585,12 @@ def save_minutes(meeting: Meeting, actor: User, minutes: str, publish: bool) -> 
         raise MeetingError(_("Le compte rendu est trop long."), "minutes")
     if publish and not minutes:
         raise MeetingError(_("Écrivez le compte rendu avant de le publier."), "minutes")
-    if publish and meeting.starts_at > now_utc():
+    if publish and meeting.starts_at > clock.utcnow():
         raise MeetingError(_("Le compte rendu se publie après la réunion, pas avant."), "minutes")
     was_published = meeting.minutes_published_at is not None
     meeting.minutes = minutes or None
     if publish and not was_published:
-        meeting.minutes_published_at = now_utc()
+        meeting.minutes_published_at = clock.utcnow()
     elif not publish:
         meeting.minutes_published_at = None
     db.session.flush()
@@ -621,7 +614,7 @@ def enter_proposal(
 ) -> Proposal:
     """A proposal made at the meeting, entered by staff: no citizen account is its author;
     its timeline says it comes from the meeting and who entered it; audited."""
-    if meeting.starts_at > now_utc():
+    if meeting.starts_at > clock.utcnow():
         raise MeetingError(
             _("Les propositions se saisissent après la réunion, pas avant."), "title"
         )

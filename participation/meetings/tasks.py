@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from core import clock
 from core.db import db
 from core.jobs import enqueue, job
 from participation.meetings import services
@@ -24,7 +25,7 @@ from tenants.context import tenant_job, tenant_job_id
 @tenant_job
 def send_meeting_reminders(tenant_id: int, day: str | None = None) -> int:
     """E-mail tomorrow's reminders of one tenant; returns how many were sent."""
-    today = date.fromisoformat(day) if day else services.paris_today()
+    today = date.fromisoformat(day) if day else clock.paris_today()
     sent = services.send_reminders(today)
     db.session.commit()
     return sent
@@ -37,7 +38,7 @@ def active_tenant_ids(slug: str | None = None) -> list[int]:
 
 
 def enqueue_meeting_reminders(slug: str | None = None, day: date | None = None) -> list[int]:
-    day = day or services.paris_today()
+    day = day or clock.paris_today()
     tenant_ids = active_tenant_ids(slug)
     for tenant_id in tenant_ids:
         enqueue(

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, NotFound
 
+from core import clock
 from core.db import db
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
@@ -196,7 +197,7 @@ def staff_index():
         "staff/meetings/index.html",
         meetings=meetings,
         counts=services.counts([m.id for m in meetings]),
-        now=services.now_utc(),
+        now=clock.utcnow(),
     )
 
 
@@ -316,7 +317,7 @@ def _minutes_page(meeting: Meeting, minutes_form=None, proposal_form=None):
         minutes_form=minutes_form,
         proposal_form=proposal_form,
         proposals=services.linked_proposals(meeting),
-        started=meeting.starts_at <= services.now_utc(),
+        started=meeting.starts_at <= clock.utcnow(),
     )
 
 

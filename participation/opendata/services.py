@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from core import clock
 from core.csvexport import open_data_csv
 from core.db import db
 from participation.accounts.models import User
@@ -130,7 +131,7 @@ def _public_proposals():
 
 
 def _process_rows():
-    today = process_services.today()
+    today = clock.paris_today()
     for process in db.session.scalars(_public_processes()):
         overview = process_services.process_overview(process, today)
         yield (

@@ -11,6 +11,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from core import clock
 from core.db import db
 from participation.opendata.services import ID, Dataset, Field, _url, iso, register_dataset
 
@@ -121,7 +122,7 @@ def _register_budgets() -> None:
         )
 
     def budget_rows():
-        today = services.paris_today()
+        today = clock.paris_today()
         for budget in published():
             yield (
                 budget.id,
@@ -136,7 +137,7 @@ def _register_budgets() -> None:
             )
 
     def project_rows():
-        today = services.paris_today()
+        today = clock.paris_today()
         for budget in published():
             results = {}
             if services.results_public(budget, today):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import Service, StaffRole, User
 from participation.problems import services
@@ -228,7 +228,7 @@ def _seed_tenant(slug: str) -> tuple[int, int]:
     if not citizens or admin is None:
         return 0, 0
     created = 0
-    now = services.now_utc()
+    now = clock.utcnow()
     for index, spec in enumerate(REPORTS[slug]):
         exists = db.session.scalar(
             sa.select(ProblemReport.id).where(ProblemReport.description == spec.description)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
@@ -63,10 +63,6 @@ class ProblemError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def status_label(status: ProblemStatus | str | None) -> str:
@@ -497,7 +493,7 @@ def change_status(
     if status == ProblemStatus.REJECTED:
         report.status_reason = comment
     if status == ProblemStatus.RESOLVED:
-        report.resolved_at = now_utc()
+        report.resolved_at = clock.utcnow()
     event = ProblemReportEvent(
         report_id=report.id,
         kind=ProblemEventKind.STATUS,
@@ -570,7 +566,7 @@ def hide_report(report: ProblemReport, actor: User, reason: str) -> ProblemRepor
         raise ProblemError(_("Indiquez la raison du masquage."), "reason")
     if report.hidden_at is not None:
         raise ProblemError(_("Ce signalement est déjà masqué."), "reason")
-    report.hidden_at = now_utc()
+    report.hidden_at = clock.utcnow()
     report.hidden_reason = reason
     event = ProblemReportEvent(
         report_id=report.id,

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import Neighbourhood
 from participation.processes import services
@@ -450,7 +450,7 @@ def seed_processes():
             yield f"processes demo: {slug} is not an active tenant, skipped"
             continue
         with tenant_context(ready[slug]) as tenant:
-            today = services.today()
+            today = clock.paris_today()
             themes = _seed_themes()
             processes = [_sync_process(spec, themes, today) for spec in PROCESSES[slug]]
             statuses = [services.process_status(p, today) for p in processes]

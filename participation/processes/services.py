@@ -12,9 +12,8 @@ as a parameter, and views pass :func:`today` (tests monkeypatch it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -24,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import uploads
 from core.db import db
 from core.forms import clamp_date
-from core.i18n import TIMEZONE, date_fr
+from core.i18n import date_fr
 from participation.accounts.models import Neighbourhood, User
 from participation.processes.models import (
     InvalidProcessTransition,
@@ -117,11 +116,6 @@ def is_valid_id(value: int | None) -> bool:
     """Ids are PostgreSQL ``integer``s: a larger number from a URL finds nothing (instead
     of an "integer out of range" error)."""
     return value is not None and 0 < value <= MAX_ID
-
-
-def today() -> date:
-    """The current day in the collectivités' time zone (monkeypatched by tests)."""
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 # --------------------------------------------------------------------------- timeline

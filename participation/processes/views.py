@@ -5,7 +5,7 @@
   Admins and moderators create and edit; agents read.
 
 Thin views: validate the form, call a service, commit once, flash, redirect. The day comes
-from ``services.today()`` (tests monkeypatch it).
+from ``clock.paris_today()`` (tests monkeypatch it).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from core import uploads
+from core import clock, uploads
 from core.db import db
 from core.errors import render_error
 from core.i18n import safe_next_path
@@ -98,7 +98,7 @@ def _can_edit() -> bool:
 
 @bp.get("/demarches")
 def index():
-    today = services.today()
+    today = clock.paris_today()
     form = ProcessFilterForm(formdata=request.args)
     themes = services.themes_in_use()
     form.set_themes(themes)
@@ -132,7 +132,7 @@ def show(process_id: int):
         abort(404)
     if process.state == ProcessState.DRAFT and not _staff_can_see_drafts():
         abort(404)  # a draft does not exist for the public, not even as a 403
-    today = services.today()
+    today = clock.paris_today()
     return render_template(
         "processes/show.html",
         process=process,
@@ -206,7 +206,7 @@ def index_staff():
     pages = max(1, -(-total // STAFF_PER_PAGE))
     if page > pages:
         abort(404)
-    today = services.today()
+    today = clock.paris_today()
     return render_template(
         "staff/processes/index.html",
         overviews=[services.process_overview(p, today) for p in processes],
@@ -306,7 +306,7 @@ def show_staff(process_id: int):
     return render_template(
         "staff/processes/show.html",
         process=process,
-        overview=services.process_overview(process, services.today()),
+        overview=services.process_overview(process, clock.paris_today()),
     )
 
 
@@ -410,7 +410,7 @@ def phases(process_id: int):
     form = PhaseForm()
     if request.method == "GET":
         form.starts_on.data, form.ends_on.data = services.default_phase_dates(
-            process, services.today()
+            process, clock.paris_today()
         )
     if form.validate_on_submit():
         try:
@@ -424,7 +424,7 @@ def phases(process_id: int):
     return render_template(
         "staff/processes/phases.html",
         process=process,
-        overview=services.process_overview(process, services.today()),
+        overview=services.process_overview(process, clock.paris_today()),
         form=form,
     )
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import Neighbourhood, Service, StaffRole, User
 from participation.engagement import services as engagement
@@ -448,7 +448,7 @@ def _seed_one(
     )
     if exists is not None:
         return False
-    now = services.now_utc()
+    now = clock.utcnow()
     created = now - timedelta(days=spec.days_ago, hours=index)
     author = authors[index % len(authors)]
     theme_id = process.theme_id
@@ -498,14 +498,14 @@ def _seed_one(
     )
     when = created + timedelta(days=max(1, spec.days_ago // 3))
     if service is not None:
-        due = services.paris_today() + timedelta(days=spec.due_in) if spec.due_in else None
+        due = clock.paris_today() + timedelta(days=spec.due_in) if spec.due_in else None
         event = services.assign_proposal(
             proposal,
             admin,
             service=service,
             assignee=_agent_of(service),
             due_on=due,
-            today=due or services.paris_today(),
+            today=due or clock.paris_today(),
             mail_assignee=False,
         )
         if event is not None:

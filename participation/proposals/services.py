@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import defer, joinedload
 
-from core import uploads
+from core import clock, uploads
 from core.audit import record_action
 from core.db import db
 from core.mail import send_mail
@@ -97,18 +97,6 @@ class ProposalError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def paris_today() -> date:
-    """The collectivité's day (a phase ending on the 30th ends at midnight in Paris, not
-    UTC): the processes' clock, so the process page and its proposals always agree."""
-    from participation.processes.services import today
-
-    return today()
 
 
 def _request_cache() -> dict:
@@ -612,7 +600,7 @@ class ProcessSummary:
 
 
 def process_summary(process: Process, today: date | None = None, top: int = 3) -> ProcessSummary:
-    today = today or paris_today()
+    today = today or clock.paris_today()
     base = public_proposals_query(process.id).subquery()
     counts = dict(
         db.session.execute(sa.select(base.c.status, sa.func.count()).group_by(base.c.status)).all()
@@ -739,7 +727,7 @@ def create_proposal(
     today: date | None = None,
 ) -> Proposal:
     """A new proposal, "Reçue", on the timeline; its author follows it from now on."""
-    check_can_propose(process, author, today or paris_today())
+    check_can_propose(process, author, today or clock.paris_today())
     title, body = _check_content(title, body)
     image_alt = check_image_alt(image_path, image_alt)
     latitude, longitude = check_coordinates(latitude, longitude)
@@ -790,7 +778,7 @@ def send_receipt(proposal: Proposal, author: User) -> None:
 
 
 def edit_deadline(proposal: Proposal) -> datetime:
-    created = proposal.created_at or now_utc()
+    created = proposal.created_at or clock.utcnow()
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return created + timedelta(minutes=edit_window_minutes())
@@ -808,7 +796,7 @@ def edit_refusal(proposal: Proposal, user: User | None, now: datetime | None = N
         return _("Cette proposition a été masquée par la modération.")
     if proposal.status != ProposalStatus.RECEIVED:
         return _("La collectivité étudie déjà cette proposition : elle ne peut plus être modifiée.")
-    if (now or now_utc()) > edit_deadline(proposal):
+    if (now or clock.utcnow()) > edit_deadline(proposal):
         return _(
             "Le délai de modification (%(n)d minutes après le dépôt) est passé.",
             n=edit_window_minutes(),
@@ -857,7 +845,7 @@ def update_proposal(
         return False
     for key in changed:
         setattr(proposal, key, wanted[key])
-    proposal.edited_at = now or now_utc()
+    proposal.edited_at = now or clock.utcnow()
     db.session.flush()
     return True
 
@@ -881,7 +869,7 @@ def withdraw_proposal(proposal: Proposal, user: User) -> ProposalEvent:
     refusal = withdrawal_refusal(proposal, user)
     if refusal:
         raise ProposalError(refusal)
-    proposal.withdrawn_at = now_utc()
+    proposal.withdrawn_at = clock.utcnow()
     event = ProposalEvent(
         proposal_id=proposal.id,
         kind=ProposalEventKind.WITHDRAWN,
@@ -928,7 +916,7 @@ def add_support(proposal: Proposal, user: User, today: date | None = None) -> bo
     ``ON CONFLICT DO NOTHING`` on the primary key: two concurrent clicks give one support,
     and the trigger counts only the row actually inserted.
     """
-    refusal = support_refusal(proposal, user, today or paris_today())
+    refusal = support_refusal(proposal, user, today or clock.paris_today())
     if refusal:
         raise ProposalError(refusal)
     inserted = db.session.execute(
@@ -946,7 +934,7 @@ def add_support(proposal: Proposal, user: User, today: date | None = None) -> bo
 
 def remove_support(proposal: Proposal, user: User, today: date | None = None) -> bool:
     """Withdraw ``user``'s support; False when there was none."""
-    refusal = support_refusal(proposal, user, today or paris_today())
+    refusal = support_refusal(proposal, user, today or clock.paris_today())
     if refusal:
         raise ProposalError(refusal)
     deleted = db.session.execute(
@@ -1197,7 +1185,7 @@ def set_answer(
         )
     first = proposal.answer is None
     proposal.answer = answer
-    proposal.answered_at = now_utc()
+    proposal.answered_at = clock.utcnow()
     proposal.answered_by_id = actor.id
     event = ProposalEvent(
         proposal_id=proposal.id,
@@ -1279,7 +1267,7 @@ def assign_proposal(
     """Entrust the proposal to a service, one of its agents, with a due date (internal).
     A newly chosen agent gets an e-mail (unless they assigned it to themselves)."""
     _check_manageable(proposal, actor)
-    today = today or paris_today()
+    today = today or clock.paris_today()
     if assignee is not None and service is None:
         raise ProposalError(_("Choisissez d'abord le service de cet agent."), "service_id")
     if service is not None and not is_manager(actor) and service.id not in service_ids_of(actor):
@@ -1465,7 +1453,7 @@ def staff_select(
     actor: User, query: StaffQuery, today: date | None = None, include_withdrawn: bool = False
 ):
     """Proposals ``actor`` may answer, filtered (withdrawn ones left out unless asked)."""
-    today = today or paris_today()
+    today = today or clock.paris_today()
     stmt = sa.select(Proposal).where(scope_clause(actor))
     if not include_withdrawn:
         stmt = stmt.where(Proposal.withdrawn_at.is_(None))
@@ -1559,8 +1547,8 @@ class Dashboard:
 def dashboard(actor: User, today: date | None = None, now: datetime | None = None) -> Dashboard:
     """What waits for ``actor``: unanswered proposals by age, overdue assignments per
     service, and (for moderators and admins) the open reports."""
-    today = today or paris_today()
-    now = now or now_utc()
+    today = today or clock.paris_today()
+    now = now or clock.utcnow()
     waiting = sa.and_(scope_clause(actor), Proposal.withdrawn_at.is_(None), _waiting_clause())
     columns = []
     for low, high, _label in AGE_BUCKETS:

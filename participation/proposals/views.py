@@ -26,7 +26,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
-from core import uploads
+from core import clock, uploads
 from core.db import db
 from core.errors import render_error
 from core.i18n import date_fr
@@ -166,7 +166,7 @@ def index(process_id: int):
     page = services.list_proposals(process.id, query, viewer=_user())
     if query.page > page.pages:
         raise NotFound()
-    today = services.paris_today()
+    today = clock.paris_today()
     themes, neighbourhoods = services.themes_and_neighbourhoods()
     return render_template(
         "proposals/index.html",
@@ -192,7 +192,7 @@ def show(proposal_id: int):
     user = _user()
     found, supported = services.get_proposal_for(proposal_id, user)
     proposal = _proposal_or_404(proposal_id, found)
-    today = services.paris_today()
+    today = clock.paris_today()
     refusal = services.support_refusal(proposal, user, today) if user else None
     support_open = (
         proposal.withdrawn_at is None
@@ -249,7 +249,7 @@ def new(process_id: int):
     process = _process_or_404(process_id)
     user = _user()
     try:
-        services.check_can_propose(process, user, services.paris_today())
+        services.check_can_propose(process, user, clock.paris_today())
     except ProposalError as exc:
         _abort(403, str(exc))
     form = ProposalForm()
@@ -368,7 +368,7 @@ def support(proposal_id: int):
     form = SupportForm()
     if not form.validate_on_submit():
         return redirect(page, code=303)
-    refusal = services.support_refusal(proposal, user, services.paris_today())
+    refusal = services.support_refusal(proposal, user, clock.paris_today())
     if refusal:
         _abort(403, refusal)
     intent = form.intent.data or (
@@ -456,7 +456,7 @@ def staff_index():
         query=query,
         labels=services.status_labels(),
         bulk_form=form,
-        today=services.paris_today(),
+        today=clock.paris_today(),
         **_staff_filters(user),
     )
 
@@ -565,7 +565,7 @@ def _answer_page(proposal: Proposal, form: AnswerForm, assign_form: AssignForm, 
         assign_form=assign_form,
         labels=labels,
         events=services.events_for(proposal, include_internal=True),
-        today=services.paris_today(),
+        today=clock.paris_today(),
     )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from core import clock
 from core.audit import AuditEntry, record_action
 from core.db import db
 from core.mail import send_mail
@@ -42,10 +43,6 @@ class StaffError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalise_email(email: str | None) -> str:
@@ -170,7 +167,7 @@ def invitation_state(invitation: Invitation, now: datetime | None = None) -> Inv
         return InvitationState.ACCEPTED
     if invitation.revoked_at is not None:
         return InvitationState.REVOKED
-    if invitation.expires_at <= (now or _now()):
+    if invitation.expires_at <= (now or clock.utcnow()):
         return InvitationState.EXPIRED
     return InvitationState.PENDING
 
@@ -191,7 +188,7 @@ def pending_invitation_for(email: str) -> Invitation | None:
             sa.func.lower(Invitation.email) == normalise_email(email),
             Invitation.accepted_at.is_(None),
             Invitation.revoked_at.is_(None),
-            Invitation.expires_at > _now(),
+            Invitation.expires_at > clock.utcnow(),
         )
         .order_by(Invitation.id.desc())
         .limit(1)
@@ -206,7 +203,7 @@ def invitations_to_show() -> list[Invitation]:
             .where(
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
-                Invitation.expires_at > _now() - timedelta(days=30),
+                Invitation.expires_at > clock.utcnow() - timedelta(days=30),
             )
             .order_by(Invitation.id.desc())
         )
@@ -237,7 +234,7 @@ def create_invitation(
         service_ids=[s.id for s in services],
         token_digest=token_digest(token),
         invited_by_id=invited_by.id if invited_by is not None else None,
-        expires_at=_now() + INVITATION_VALIDITY,
+        expires_at=clock.utcnow() + INVITATION_VALIDITY,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -272,7 +269,7 @@ def send_invitation(invitation: Invitation, link: str, inviter: User | None) -> 
 def revoke_invitation(invitation: Invitation, actor: User) -> None:
     if invitation_state(invitation) in (InvitationState.ACCEPTED, InvitationState.REVOKED):
         raise StaffError(_("Cette invitation a déjà été acceptée ou révoquée."))
-    invitation.revoked_at = _now()
+    invitation.revoked_at = clock.utcnow()
     db.session.flush()
     audit("staff.invitation_revoked", actor, "invitation", invitation.id, email=invitation.email)
 
@@ -288,8 +285,8 @@ def accept_invitation(invitation: Invitation, user: User) -> None:
     user.staff_role = role
     user.services = services_by_ids([int(i) for i in invitation.service_ids or []])
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = _now()  # the link reached this mailbox
-    invitation.accepted_at = _now()
+        user.email_confirmed_at = clock.utcnow()  # the link reached this mailbox
+    invitation.accepted_at = clock.utcnow()
     db.session.flush()
     audit(
         "staff.invitation_accepted",
@@ -332,8 +329,8 @@ def create_invited_account(invitation: Invitation, display_name: str, password: 
         email=normalise_email(invitation.email),
         display_name=display_name,
         password_hash=hash_password(password),
-        email_confirmed_at=_now(),
-        last_login_at=_now(),
+        email_confirmed_at=clock.utcnow(),
+        last_login_at=clock.utcnow(),
     )
     db.session.add(user)
     db.session.flush()
@@ -612,7 +609,7 @@ def verify_second_factor(user: User, code: str, recovery: bool) -> str | None:
             method="recovery_code" if recovery else "totp",
         )
         return None
-    user.last_login_at = _now()
+    user.last_login_at = clock.utcnow()
     audit(
         "staff.login",
         user,

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.accounts.models import StaffRole, User
 from participation.processes.models import Process
@@ -35,7 +35,6 @@ from participation.surveys.models import (
     SurveySection,
     SurveyState,
 )
-from participation.surveys.services import paris_today
 from tenants.context import tenant_context
 from tenants.models import Tenant, TenantStatus
 
@@ -277,7 +276,7 @@ def _answers(rng: random.Random, questions: list[SurveyQuestion]) -> list[dict]:
         if used.label == "Jamais" and rng.random() < 0.7:
             add(q[6], text_value=rng.choice(WHY_NOT))
     if rng.random() < 0.3:
-        add(q[7], date_value=paris_today() + timedelta(days=rng.randint(10, 60)))
+        add(q[7], date_value=clock.paris_today() + timedelta(days=rng.randint(10, 60)))
     if rng.random() < 0.35:
         add(q[8], text_value=rng.choice(IDEAS))
     return out
@@ -286,7 +285,7 @@ def _answers(rng: random.Random, questions: list[SurveyQuestion]) -> list[dict]:
 def _seed_mobility(slug: str, citizens: list[User], admin: User | None) -> str:
     if db.session.scalar(sa.select(Survey.id).where(Survey.title == MOBILITY_TITLE)):
         return "déjà là"
-    today = paris_today()
+    today = clock.paris_today()
     process = _process(PROCESS_FOR.get(slug))
     survey = Survey(
         title=MOBILITY_TITLE,
@@ -339,7 +338,7 @@ def _seed_mobility(slug: str, citizens: list[User], admin: User | None) -> str:
 def _seed_market(admin: User | None) -> str:
     if db.session.scalar(sa.select(Survey.id).where(Survey.title == MARKET_TITLE)):
         return "déjà là"
-    today = paris_today()
+    today = clock.paris_today()
     survey = Survey(
         title=MARKET_TITLE,
         summary="Horaires, producteurs, animations : aidez-nous à faire évoluer le marché.",

@@ -12,7 +12,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
+from core import clock
 from core.audit import record_action
 from core.csvexport import BOM, SafeWriter
 from core.db import db
@@ -96,17 +97,6 @@ class SurveyError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def paris_today() -> date:
-    """The processes' clock (monkeypatched by tests), so surveys and phases agree."""
-    from participation.processes.services import today
-
-    return today()
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def is_valid_id(value: int | None) -> bool:
@@ -418,7 +408,7 @@ def set_results_published(survey: Survey, published: bool, actor: User) -> bool:
         raise SurveyError(_("Publiez d'abord la consultation."))
     if published == (survey.results_published_at is not None):
         return False
-    survey.results_published_at = now_utc() if published else None
+    survey.results_published_at = clock.utcnow() if published else None
     db.session.flush()
     _audit(
         "surveys.results_published" if published else "surveys.results_unpublished",
@@ -440,7 +430,7 @@ def save_outcome(survey: Survey, text: str, publish: bool, actor: User) -> bool:
     changed = text != survey.outcome or publish != was_published
     survey.outcome = text
     if publish and not was_published:
-        survey.outcome_published_at = now_utc()
+        survey.outcome_published_at = clock.utcnow()
     elif not publish:
         survey.outcome_published_at = None
     if changed:
@@ -938,7 +928,7 @@ def submit_response(
     ``INSERT … ON CONFLICT DO NOTHING`` that inserted nothing means someone — maybe this
     same person in another tab — answered first).
     """
-    today = today or paris_today()
+    today = today or clock.paris_today()
     refusal = answer_refusal(survey, user, today)
     if refusal:
         raise SurveyError(refusal)
@@ -946,7 +936,7 @@ def submit_response(
         raise SurveyError(_("Le questionnaire contient des erreurs."))
     existing = own_response(survey, user)
     if existing is not None:
-        existing.edited_at = now_utc()
+        existing.edited_at = clock.utcnow()
         db.session.execute(sa.delete(SurveyAnswer).where(SurveyAnswer.response_id == existing.id))
         rows = _answer_rows(survey, existing.id, sheet.values)
         if rows:

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound
 
+from core import clock
 from core.db import db
 from core.routing import arg_int
 from core.security.limits import limiter
@@ -79,7 +80,7 @@ def _survey_or_404(survey_id: int, lock: bool = False) -> Survey:
 
 @bp.get("/consultations")
 def index():
-    today = services.paris_today()
+    today = clock.paris_today()
     groups = services.grouped_public_surveys(today)
     return render_template(
         "surveys/index.html",
@@ -95,7 +96,7 @@ def index():
 def show(survey_id: int):
     survey = _survey_or_404(survey_id)
     user = _user()
-    today = services.paris_today()
+    today = clock.paris_today()
     return render_template(
         "surveys/show.html",
         survey=survey,
@@ -116,7 +117,7 @@ def show(survey_id: int):
 def answer(survey_id: int):
     survey = _survey_or_404(survey_id)
     user = _user()
-    today = services.paris_today()
+    today = clock.paris_today()
     refusal = services.answer_refusal(survey, user, today)
     if refusal:
         _abort(403, refusal)
@@ -223,7 +224,7 @@ def _survey_fields(form: SurveyForm) -> services.SurveyFields:
 @staff_required()
 def staff_index():
     surveys = services.staff_surveys()
-    today = services.paris_today()
+    today = clock.paris_today()
     return render_template(
         "staff/surveys/index.html",
         surveys=surveys,
@@ -240,7 +241,7 @@ def new():
     form = SurveyForm()
     form.set_phase_choices(services.process_choices())
     if request.method == "GET":
-        today = services.paris_today()
+        today = clock.paris_today()
         form.opens_on.data = today
         form.closes_on.data = date.fromordinal(today.toordinal() + 30)
         if arg_int("phase_id"):
@@ -262,7 +263,7 @@ def new():
 @staff_required()
 def staff_show(survey_id: int):
     survey = _staff_survey(survey_id)
-    today = services.paris_today()
+    today = clock.paris_today()
     total = services.count_responses(survey)
     return render_template(
         "staff/surveys/show.html",
@@ -529,7 +530,7 @@ def export_csv(survey_id: int):
     survey = _staff_survey(survey_id)
     body, _count = services.export_csv(survey, _staff_user())
     db.session.commit()
-    filename = f"consultation-{survey.id}-reponses-{services.paris_today().isoformat()}.csv"
+    filename = f"consultation-{survey.id}-reponses-{clock.paris_today().isoformat()}.csv"
     response = current_app.response_class(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -7,6 +7,7 @@ import json
 
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from tests.billing.conftest import (
     add_invoice,
@@ -185,11 +186,10 @@ def test_the_demo_seeder_gives_three_states_and_is_idempotent(
     assert mulhouse["state"] == "active" and mulhouse["collection_method"] == "send_invoice"
     assert mulhouse["pending_stripe"] is True and mulhouse["siret"]
     assert angers["state"] == "trialing"
-    from billing.services import utcnow
 
-    assert 9 <= (angers["trial_ends_at"] - utcnow()).days <= 10
+    assert 9 <= (angers["trial_ends_at"] - clock.utcnow()).days <= 10
     assert saillans["state"] == "past_due"
-    assert 24 <= (saillans["grace_until"] - utcnow()).days <= 25
+    assert 24 <= (saillans["grace_until"] - clock.utcnow()).days <= 25
     with billing_app.app_context():
         statuses = {
             tenant_id: status

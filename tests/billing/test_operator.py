@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from tests.billing.conftest import (
     add_invoice,
@@ -76,7 +77,6 @@ def test_only_operators_open_the_console(billing_app):
 
 
 def test_the_console_shows_plan_state_trial_revenue_and_overdue_invoices(billing_app, make_tenant):
-    from billing.services import utcnow
 
     trial = make_tenant(provision=False)
     paying = make_tenant(provision=False)
@@ -97,10 +97,14 @@ def test_the_console_shows_plan_state_trial_revenue_and_overdue_invoices(billing
         stripe_status="active",
     )
     add_invoice(
-        billing_app, late, total_cents=17_880, amount_due_cents=17_880, due_at=utcnow() - days(3)
+        billing_app,
+        late,
+        total_cents=17_880,
+        amount_due_cents=17_880,
+        due_at=clock.utcnow() - days(3),
     )
     for tenant in (trial, paying, late):
-        refresh(billing_app, tenant, utcnow())
+        refresh(billing_app, tenant, clock.utcnow())
 
     client, _operator = operator_client(billing_app)
     page = client.get(CONSOLE)
@@ -141,9 +145,8 @@ def test_extend_a_trial(billing_app, make_tenant):
     assert response.status_code == 302
     sub = read_subscription(billing_app, tenant)
     assert sub["state"] == "trialing"
-    from billing.services import utcnow
 
-    assert abs((sub["trial_ends_at"] - (utcnow() + days(20))).total_seconds()) < 120
+    assert abs((sub["trial_ends_at"] - (clock.utcnow() + days(20))).total_seconds()) < 120
     audit = _audit(billing_app, "billing.trial_extended", tenant.id)
     assert audit[-1][0] == operator_id and audit[-1][1]["days"] == 20
     page = text(client.get(detail))
@@ -184,14 +187,13 @@ def test_change_a_plan_also_on_stripe(billing_app, make_tenant, fake_stripe):
 
 def test_mark_an_invoice_paid_out_of_band(billing_app, make_tenant):
     from billing.models import Invoice
-    from billing.services import utcnow
 
     tenant = make_tenant(provision=False)
     subscribe(
         billing_app, tenant, state="active", pending_stripe=True, trial_ends_at=utc(2020, 1, 1)
     )
-    invoice_id = add_invoice(billing_app, tenant, due_at=utcnow() - days(50))
-    refresh(billing_app, tenant, utcnow())
+    invoice_id = add_invoice(billing_app, tenant, due_at=clock.utcnow() - days(50))
+    refresh(billing_app, tenant, clock.utcnow())
     assert read_subscription(billing_app, tenant)["state"] == "read_only"
 
     client, operator_id = operator_client(billing_app)

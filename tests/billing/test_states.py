@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from tests.billing.conftest import (
     add_invoice,
@@ -220,7 +221,6 @@ def test_read_only_refuses_writes_but_citizens_still_read(billing_app, billing_t
 def test_read_only_applies_as_soon_as_the_grace_period_ends_without_the_sweep(
     billing_app, billing_tenant
 ):
-    from billing.services import utcnow
 
     subscribe(
         billing_app,
@@ -228,15 +228,14 @@ def test_read_only_applies_as_soon_as_the_grace_period_ends_without_the_sweep(
         state="past_due",
         stripe_subscription_id=f"sub_eff_{billing_tenant.id}",
         stripe_status="past_due",
-        past_due_since=utcnow() - days(46),
-        grace_until=utcnow() - days(1),
+        past_due_since=clock.utcnow() - days(46),
+        grace_until=clock.utcnow() - days(1),
     )
     client, _admin = admin_client(billing_app, billing_tenant)
     assert _post_service(client, "Culture").status_code == 403
 
 
 def test_past_due_still_writes_and_warns_the_admin(billing_app, billing_tenant):
-    from billing.services import utcnow
 
     subscribe(
         billing_app,
@@ -246,9 +245,12 @@ def test_past_due_still_writes_and_warns_the_admin(billing_app, billing_tenant):
         trial_ends_at=utc(2020, 1, 1),
     )
     add_invoice(
-        billing_app, billing_tenant, issued_at=utcnow() - days(40), due_at=utcnow() - days(10)
+        billing_app,
+        billing_tenant,
+        issued_at=clock.utcnow() - days(40),
+        due_at=clock.utcnow() - days(10),
     )
-    refresh(billing_app, billing_tenant, utcnow())
+    refresh(billing_app, billing_tenant, clock.utcnow())
     client, _admin = admin_client(billing_app, billing_tenant)
     response = _post_service(client, "Jeunesse")
     assert response.status_code == 302

@@ -15,6 +15,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from tests.billing.conftest import operator_client
 from tests.billing.test_signup import (
@@ -525,7 +526,7 @@ def test_personal_data_is_anonymised_after_the_retention_period(vapp, client):
         verification.approve(row, actor_id=None)
         db.session.commit()
         assert verification.anonymise_expired() == 0  # decided today: kept
-        later = verification.utcnow() + timedelta(days=verification.retention_days() + 1)
+        later = clock.utcnow() + timedelta(days=verification.retention_days() + 1)
         assert verification.anonymise_expired(now=later) >= 1
         db.session.commit()
         row = db.session.get(VerificationRequest, row.id)

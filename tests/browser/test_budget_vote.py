@@ -25,7 +25,7 @@ def frozen_today(monkeypatch):
     """The live server runs in this process: freezing the clock here freezes it there."""
     from tests.participation.budget_fixtures import TODAY
 
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
 
 

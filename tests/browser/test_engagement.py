@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from core import clock
 from tests.browser.axe import assert_accessible, visit
 from tests.conftest import base_config
 
@@ -90,7 +91,6 @@ def debate(site):
     a hidden argument and a short comment thread. Returns ``(debate id, citizen)``."""
     from core.db import db
     from participation.debates.models import Argument, Comment, Debate, Side
-    from participation.debates.services import today
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
     from tenants.context import tenant_context
     from tests.participation.staff_fixtures import create_person
@@ -99,7 +99,7 @@ def debate(site):
     app = live_server.app
     citizen = create_person(app, tenant.ref, None, display_name="Camille Martin")
     other = create_person(app, tenant.ref, None, display_name="Yasmine Benali")
-    now = today()
+    now = clock.paris_today()
     with app.app_context(), tenant_context(tenant.ref):
         process = Process(title="Rues apaisées", state=ProcessState.PUBLISHED)
         process.phases = [
@@ -284,7 +284,6 @@ def test_a_long_thread_is_paged_and_accessible(page, site, follow):
     "Commentaires suivants" link (a plain link, no script), axe clean on both pages."""
     from core.db import db
     from participation.debates.models import Comment, Debate
-    from participation.debates.services import today
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
     from tenants.context import tenant_context
     from tests.participation.staff_fixtures import create_person
@@ -292,7 +291,7 @@ def test_a_long_thread_is_paged_and_accessible(page, site, follow):
     live_server, tenant = site
     app = live_server.app
     author = create_person(app, tenant.ref, None, display_name="Inès Muller")
-    now = today()
+    now = clock.paris_today()
     with app.app_context(), tenant_context(tenant.ref):
         process = Process(title="Place du marché", state=ProcessState.PUBLISHED)
         process.phases = [

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from core import clock
 from tests.browser.axe import assert_accessible, visit
 from tests.conftest import base_config
 
@@ -89,12 +90,11 @@ def site(request, database_url, redis_url, smtp_server) -> Iterator[tuple]:
 def published(site):
     """A published process of the site's tenant, open for contributions today."""
     from core.db import db
-    from participation.processes import services
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState, Theme
     from tenants.context import tenant_context
 
     live_server, tenant = site
-    today = services.today()
+    today = clock.paris_today()
     with live_server.app.app_context(), tenant_context(tenant.ref):
         theme = Theme(name="Cadre de vie", position=1)
         process = Process(
@@ -211,7 +211,6 @@ def test_a_draft_is_not_found_for_visitors(page, site):
 
 
 def test_a_moderator_creates_schedules_and_publishes_a_process(page, site, follow):
-    from participation.processes import services
     from tests.participation.staff_fixtures import create_person
 
     live_server, tenant = site
@@ -240,7 +239,7 @@ def test_a_moderator_creates_schedules_and_publishes_a_process(page, site, follo
         "Ajoutez au moins une phase avant de publier."
     )
     follow(page, page.get_by_role("link", name="Gérer les phases"))
-    today = services.today()
+    today = clock.paris_today()
     page.get_by_label("Type de phase").select_option(label="Contributions")
     page.get_by_label("Titre de la phase").fill("Vos propositions")
     page.get_by_label("Date de début").fill(today.isoformat())

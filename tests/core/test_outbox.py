@@ -194,8 +194,7 @@ def test_with_redis_down_a_comment_and_a_staff_answer_succeed_and_mail_the_autho
     )
 
     # The proposal fixtures' day, when their process is open for proposals and comments.
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
-    monkeypatch.setattr("participation.debates.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     fault_app = _app_on(database_url, redis_url, own_redis.url)
     wire(fault_app)
     tenant = make_tenant()

@@ -30,7 +30,7 @@ PHASE_DAYS = {
 @pytest.fixture
 def today(monkeypatch):
     """Freeze the collectivité's day (the processes' clock, which budgets use too)."""
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
 
 

@@ -87,7 +87,7 @@ def own_tenant(proposals_app, make_tenant):
 @pytest.fixture
 def today(monkeypatch):
     """Freeze the collectivité's day (the processes' clock, which proposals use too)."""
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
 
 

@@ -133,7 +133,7 @@ FINGERPRINT_TABLES = (
 @pytest.fixture(scope="module")
 def frozen_day():
     patcher = pytest.MonkeyPatch()
-    patcher.setattr("participation.processes.services.today", lambda: TODAY)
+    patcher.setattr("core.clock.paris_today", lambda: TODAY)
     yield TODAY
     patcher.undo()
 

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from core import clock
+
 pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 
 from core.db import db  # noqa: E402 - after the rewrite registration
@@ -115,13 +117,12 @@ def _make_process(title: str, *, start: date, end: date, state: str = "published
 
 def build_world(app, make_tenant) -> World:
     from participation.debates.models import Debate
-    from participation.debates.services import today
     from participation.proposals.models import Proposal
     from tenants.context import tenant_context
 
     tenant = make_tenant()
     ensure_legal_documents(app, tenant)
-    now = today()
+    now = clock.paris_today()
     with app.app_context(), tenant_context(tenant):
         process_id = _make_process(
             "Rues apaisées", start=now - timedelta(days=10), end=now + timedelta(days=10)

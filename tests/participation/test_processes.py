@@ -13,6 +13,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from core import clock
+
 if "tests.participation.staff_fixtures" not in sys.modules:  # imported by a browser test too
     pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 
@@ -113,7 +115,7 @@ def own_tenant(processes_app, make_tenant):
 @pytest.fixture
 def today(monkeypatch):
     """Freeze the day the views see."""
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
 
 
@@ -279,9 +281,8 @@ def test_overview_follows_the_day(processes_app):
 
 
 def test_today_is_the_day_in_paris(processes_app):
-    from participation.processes import services
 
-    assert abs((services.today() - date.today()).days) <= 1
+    assert abs((clock.paris_today() - date.today()).days) <= 1
 
 
 # --------------------------------------------------------------------------- staff: create
@@ -892,7 +893,7 @@ def test_demo_seeder_is_idempotent(processes_app, make_tenant):
     assert titles <= {title for title, _state in after_first[1]}
 
     with app.app_context(), tenant_context(tenant):
-        today = services.today()
+        today = clock.paris_today()
         processes = db.session.scalars(sa.select(Process).where(Process.title.in_(titles)))
         statuses = {}
         for process in processes:

@@ -175,7 +175,7 @@ def today_module():
     from tests.participation.proposal_fixtures import TODAY
 
     patcher = pytest.MonkeyPatch()
-    patcher.setattr("participation.processes.services.today", lambda: TODAY)
+    patcher.setattr("core.clock.paris_today", lambda: TODAY)
     yield TODAY
     patcher.undo()
 

@@ -65,7 +65,7 @@ def tenant(surveys_app, make_tenant):
 
 @pytest.fixture
 def today(monkeypatch):
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
 
 
@@ -240,11 +240,11 @@ def test_a_closed_survey_refuses_answers_and_edits(surveys_app, tenant, today):
 
 def test_an_identified_edit_after_closing_is_refused(surveys_app, tenant, monkeypatch):
     app = surveys_app
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY)
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     made = make_survey(app, tenant, [CHOICES], opens=-5, closes=0)
     client = signed_in(app, tenant, citizen(app, tenant))
     assert answer(client, made, {f"q{made.q(0)}": made.o(0, "Vélo")}).status_code == 303
-    monkeypatch.setattr("participation.processes.services.today", lambda: TODAY + timedelta(days=1))
+    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY + timedelta(days=1))
     response = answer(client, made, {f"q{made.q(0)}": made.o(0, "Bus")})
     assert response.status_code == 403
     option = table(

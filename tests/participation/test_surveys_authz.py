@@ -123,7 +123,7 @@ def matrix(surveys_app, make_tenant) -> Matrix:  # noqa: F811 - the imported fix
     patcher = pytest.MonkeyPatch()
     from tests.participation.proposal_fixtures import TODAY
 
-    patcher.setattr("participation.processes.services.today", lambda: TODAY)
+    patcher.setattr("core.clock.paris_today", lambda: TODAY)
     tenant_a, tenant_b = make_tenant(), make_tenant()
     for tenant in (tenant_a, tenant_b):
         ensure_legal_documents(app, tenant)
