@@ -46,3 +46,27 @@ def record_action(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+# Who the log names when the platform itself acts (a scheduled job, a sweep).
+PLATFORM_ACTOR_LABEL = "Plateforme Pnyx"
+
+
+def audit(
+    action: str,
+    actor=None,
+    target_type: str | None = None,
+    target_id: object = None,
+    **details: object,
+) -> AuditEntry:
+    """Record what ``actor`` (a tenant user, or None for the platform itself) did: the one
+    way features write the audit log. Its labels are registered with
+    ``participation.staff.audit_labels`` by each feature."""
+    return record_action(
+        action,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.display_name if actor is not None else PLATFORM_ACTOR_LABEL,
+        target_type=None if target_type is None else str(target_type),
+        target_id=target_id,
+        **details,
+    )

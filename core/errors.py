@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import psycopg
 from flask import (
     Flask,
+    abort,
     current_app,
     jsonify,
     make_response,
@@ -50,6 +53,16 @@ FORM_EXPIRED_LOST = _l(
     "Revenez à la page précédente, rechargez-la et envoyez votre saisie de nouveau."
 )
 #: Errors that mean the database cannot be reached (down, restarting, connection lost).
+
+
+def abort_with(code: int, message: str) -> NoReturn:
+    """Abort with an HTTP error whose page says ``message`` (French, already translated)
+    instead of the generic text for ``code``: the one way views explain a refusal."""
+    try:
+        abort(code)
+    except HTTPException as exc:
+        exc.pnyx_message = message
+        raise
 
 
 def _message(code: int, description: str | None) -> str:

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
-from wtforms import fields
+from wtforms import fields, widgets
 
 from core.routing import INT_MAX, parse_int
 
@@ -138,3 +138,62 @@ class IntegerField(fields.IntegerField):
                 self.invalid_value_message
                 or str(_l("Saisissez un nombre entier (chiffres 0 à 9, sans espace)."))
             )
+
+
+# --------------------------------------------------------------------------- shared fields
+
+
+def optional_int(value) -> int | None:
+    """``coerce`` for a choice whose empty option means "none" (a radio or select of ids)."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class MultiCheckboxField(fields.SelectMultipleField):
+    """A list of checkboxes (a ``<select multiple>`` is hard to use on a phone and with a
+    screen reader)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CoordinateField(fields.StringField):
+    """A latitude or longitude, typed the French way (``47,7508``) or the English way
+    (``47.7508``), or set by the map script in a hidden input (``hidden=True``)."""
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        hidden: bool = False,
+        invalid_message=None,
+        decimals: int = 5,
+        **kwargs,
+    ):
+        super().__init__(label, validators, **kwargs)
+        if hidden:
+            self.widget = widgets.HiddenInput()
+        self.invalid_message = invalid_message or _l(
+            "Indiquez un nombre décimal, par exemple 47,7508."
+        )
+        self.decimals = decimals
+        self.raw = ""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            self.data = float(self.raw.replace(",", ".").replace(" ", "").replace("\u202f", ""))
+        except ValueError:
+            raise ValueError(self.invalid_message) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:.{self.decimals}f}".rstrip("0").rstrip(".")
