@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -298,9 +298,9 @@ def _seed_mobility(slug: str, citizens: list[User], admin: User | None) -> str:
         is_anonymous=True,
         opens_on=today - timedelta(days=40),
         closes_on=today - timedelta(days=5),
-        published_at=datetime.now(UTC) - timedelta(days=41),
-        results_published_at=datetime.now(UTC) - timedelta(days=3),
-        outcome_published_at=datetime.now(UTC) - timedelta(days=1),
+        published_at=clock.utcnow() - timedelta(days=41),
+        results_published_at=clock.utcnow() - timedelta(days=3),
+        outcome_published_at=clock.utcnow() - timedelta(days=1),
         outcome=OUTCOME.format(n=RESPONSES),
         process_id=process.id if process else None,
         phase_id=process.phases[0].id if process and process.phases else None,
@@ -310,7 +310,7 @@ def _seed_mobility(slug: str, citizens: list[User], admin: User | None) -> str:
     db.session.flush()
     questions = _build(survey, MOBILITY_QUESTIONS)
     rng = random.Random(f"pnyx-demo-{slug}")
-    start = datetime.now(UTC) - timedelta(days=40)
+    start = clock.utcnow() - timedelta(days=40)
     for index in range(RESPONSES):
         web = index < len(citizens)
         when = start + timedelta(hours=rng.randint(0, 35 * 24))
@@ -348,7 +348,7 @@ def _seed_market(admin: User | None) -> str:
         is_anonymous=False,
         opens_on=today - timedelta(days=3),
         closes_on=today + timedelta(days=25),
-        published_at=datetime.now(UTC) - timedelta(days=3),
+        published_at=clock.utcnow() - timedelta(days=3),
         created_by_id=admin.id if admin else None,
     )
     db.session.add(survey)

@@ -10,17 +10,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField, optional_int
 from participation.processes.forms import RequiredDate
 from participation.staff.forms import DataRequired
 from participation.surveys.models import QuestionKind
 from participation.surveys.services import KIND_LABELS
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class SurveyForm(FlaskForm):

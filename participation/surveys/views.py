@@ -7,11 +7,11 @@ Thin views: validate the form, call a service, commit once, flash, redirect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -20,15 +20,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from core.routing import arg_int
 from core.security.limits import limiter
-from participation.accounts.models import StaffRole, User
+from participation.accounts.models import User
 from participation.engagement.antispam import posting_key
 from participation.staff.permissions import is_staff_member, staff_required
 from participation.surveys import services
@@ -42,7 +44,7 @@ from participation.surveys.forms import (
     SurveyForm,
 )
 from participation.surveys.models import Survey
-from participation.surveys.services import SurveyError
+from participation.surveys.services import MANAGERS, SurveyError
 
 bp = Blueprint(
     "surveys",
@@ -52,20 +54,11 @@ bp = Blueprint(
 )
 staff_bp = Blueprint("staff_surveys", __name__, url_prefix="/gestion/consultations")
 
-MANAGERS = (StaffRole.ADMIN, StaffRole.MODERATOR)
 ANSWER_LIMIT = "20 per minute;100 per hour"
 
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _abort(code: int, message: str):
-    try:
-        abort(code)
-    except HTTPException as exc:
-        exc.pnyx_message = message
-        raise
 
 
 def _survey_or_404(survey_id: int, lock: bool = False) -> Survey:
@@ -120,10 +113,10 @@ def answer(survey_id: int):
     today = clock.paris_today()
     refusal = services.answer_refusal(survey, user, today)
     if refusal:
-        _abort(403, refusal)
+        abort_with(403, refusal)
     answered = services.has_answered(survey, user)
     if answered and survey.is_anonymous:
-        _abort(403, str(services.ANONYMOUS_EDIT_REFUSAL))
+        abort_with(403, str(services.ANONYMOUS_EDIT_REFUSAL))
     existing = services.own_response(survey, user)
     form = AnswerForm()
     sheet = None
@@ -137,10 +130,10 @@ def answer(survey_id: int):
                 db.session.commit()
             except SurveyError as exc:
                 db.session.rollback()
-                _abort(409, str(exc))
+                abort_with(409, str(exc))
             except IntegrityError:
                 db.session.rollback()
-                _abort(409, _("Vous avez déjà répondu à cette consultation."))
+                abort_with(409, _("Vous avez déjà répondu à cette consultation."))
             if existing is not None:
                 flash(_("Votre réponse est modifiée. Merci !"), "success")
             else:
@@ -166,7 +159,7 @@ def results(survey_id: int):
     survey = _survey_or_404(survey_id)
     user = _user()
     if not services.results_visible(survey, user):
-        _abort(404, _("Les résultats de cette consultation ne sont pas encore publiés."))
+        abort_with(404, _("Les résultats de cette consultation ne sont pas encore publiés."))
     return render_template(
         "surveys/results.html",
         survey=survey,
@@ -181,7 +174,7 @@ def outcome(survey_id: int):
     survey = _survey_or_404(survey_id)
     user = _user()
     if not services.outcome_visible(survey, user):
-        _abort(404, _("La collectivité n'a pas encore publié ce qu'elle a décidé."))
+        abort_with(404, _("La collectivité n'a pas encore publié ce qu'elle a décidé."))
     return render_template(
         "surveys/outcome.html",
         survey=survey,
@@ -357,6 +350,50 @@ def results_publication(survey_id: int):
     )
 
 
+# sections and questions: the same three routes each
+
+
+#: What the staff reads once a part of the questionnaire is deleted.
+PART_DELETED = {
+    "section": _l(
+        "La section est supprimée ; ses questions sont placées avant la première section."
+    ),
+    "question": _l("La question est supprimée."),
+}
+
+
+def _questionnaire_part_routes(part: str, page: Callable, find: Callable, delete: Callable) -> None:
+    """Register the ``new_<part>``, ``edit_<part>`` and ``delete_<part>`` endpoints of a part
+    of the questionnaire (a section or a question) under ``/<survey_id>/<part>s``: both
+    parts are created, edited and deleted the same way, by the same roles. ``page`` shows
+    and saves the form (the part's id, None for a new one), ``find`` returns the part of a
+    survey or raises NotFound, ``delete`` is the service that deletes it."""
+    id_arg = f"{part}_id"
+
+    @staff_required(*MANAGERS)
+    def new_part(survey_id: int):
+        return page(survey_id, None)
+
+    @staff_required(*MANAGERS)
+    def edit_part(survey_id: int, **route_ids: int):
+        return page(survey_id, route_ids[id_arg])
+
+    @staff_required(*MANAGERS)
+    def delete_part(survey_id: int, **route_ids: int):
+        survey = _staff_survey(survey_id, lock=True)
+        item = find(survey, route_ids[id_arg])
+        deleted = str(PART_DELETED[part])
+        return _post_action(survey_id, lambda s: delete(s, item, _staff_user()), deleted)
+
+    base = f"/<int:survey_id>/{part}s"
+    form_methods = ["GET", "POST"]
+    staff_bp.add_url_rule(f"{base}/nouvelle", f"new_{part}", new_part, methods=form_methods)
+    staff_bp.add_url_rule(f"{base}/<int:{id_arg}>", f"edit_{part}", edit_part, methods=form_methods)
+    staff_bp.add_url_rule(
+        f"{base}/<int:{id_arg}>/supprimer", f"delete_{part}", delete_part, methods=["POST"]
+    )
+
+
 # sections
 
 
@@ -389,28 +426,7 @@ def _section_page(survey_id: int, section_id: int | None):
     )
 
 
-@staff_bp.route("/<int:survey_id>/sections/nouvelle", methods=["GET", "POST"])
-@staff_required(*MANAGERS)
-def new_section(survey_id: int):
-    return _section_page(survey_id, None)
-
-
-@staff_bp.route("/<int:survey_id>/sections/<int:section_id>", methods=["GET", "POST"])
-@staff_required(*MANAGERS)
-def edit_section(survey_id: int, section_id: int):
-    return _section_page(survey_id, section_id)
-
-
-@staff_bp.post("/<int:survey_id>/sections/<int:section_id>/supprimer")
-@staff_required(*MANAGERS)
-def delete_section(survey_id: int, section_id: int):
-    survey = _staff_survey(survey_id, lock=True)
-    section = _section_or_404(survey, section_id)
-    return _post_action(
-        survey_id,
-        lambda s: services.delete_section(s, section, _staff_user()),
-        _("La section est supprimée ; ses questions sont placées avant la première section."),
-    )
+_questionnaire_part_routes("section", _section_page, _section_or_404, services.delete_section)
 
 
 # questions
@@ -469,28 +485,7 @@ def _question_page(survey_id: int, question_id: int | None):
     )
 
 
-@staff_bp.route("/<int:survey_id>/questions/nouvelle", methods=["GET", "POST"])
-@staff_required(*MANAGERS)
-def new_question(survey_id: int):
-    return _question_page(survey_id, None)
-
-
-@staff_bp.route("/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
-@staff_required(*MANAGERS)
-def edit_question(survey_id: int, question_id: int):
-    return _question_page(survey_id, question_id)
-
-
-@staff_bp.post("/<int:survey_id>/questions/<int:question_id>/supprimer")
-@staff_required(*MANAGERS)
-def delete_question(survey_id: int, question_id: int):
-    survey = _staff_survey(survey_id, lock=True)
-    question = _question_or_404(survey, question_id)
-    return _post_action(
-        survey_id,
-        lambda s: services.delete_question(s, question, _staff_user()),
-        _("La question est supprimée."),
-    )
+_questionnaire_part_routes("question", _question_page, _question_or_404, services.delete_question)
 
 
 @staff_bp.post("/<int:survey_id>/questions/<int:question_id>/deplacer")
