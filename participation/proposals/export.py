@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.csvexport import excel_csv
 from participation.proposals.models import Proposal
 from participation.proposals.services import public_name, status_label
-
-PARIS = ZoneInfo("Europe/Paris")
 
 COLUMNS = (
     _l("Numéro"),
@@ -46,7 +44,7 @@ def _date(value: date | None) -> str:
 def _datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return value.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def proposal_row(proposal: Proposal) -> list[object]:

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import CoordinateField, DateField, FlaskForm, IntegerField, optional_int
 from participation.engagement.antispam import HoneypotForm
 from participation.proposals.models import DEFAULT_STATUS_LABELS, ProposalStatus
 from participation.proposals.services import (
@@ -19,31 +19,6 @@ from participation.proposals.services import (
     TITLE_MAX,
 )
 from participation.staff.forms import DataRequired, InputRequired
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-class CoordinateField(StringField):
-    """A decimal number typed the French way (``47,7508``) or the English way (``47.7508``)."""
-
-    def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not self.raw:
-            return
-        try:
-            self.data = float(self.raw.replace(",", ".").replace(" ", "").replace("\u202f", ""))
-        except ValueError:
-            raise ValueError(_l("Indiquez un nombre décimal, par exemple 47,7508.")) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:.5f}".rstrip("0").rstrip(".")
 
 
 class ProposalForm(HoneypotForm):

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -24,11 +22,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from core import clock, uploads
 from core.db import db
-from core.errors import render_error
+from core.errors import abort_with, render_error
 from core.i18n import date_fr
 from core.security.auth import safe_next
 from core.security.body_limits import upload_view
@@ -58,20 +56,9 @@ bp = Blueprint(
 )
 staff_bp = Blueprint("staff_proposals", __name__, url_prefix="/gestion/propositions")
 
-#: Upper bound of a proposal form with its image (the image itself: 2 MB, checked later).
-PARIS = ZoneInfo("Europe/Paris")
-
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _abort(code: int, message: str):
-    try:
-        abort(code)
-    except HTTPException as exc:
-        exc.pnyx_message = message
-        raise
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -102,7 +89,7 @@ def _proposal_or_404(proposal_id: int, proposal: Proposal | None = None) -> Prop
     if user is not None and services.can_answer(user, proposal):
         return proposal
     if proposal.hidden_at is not None:
-        _abort(404, _("Cette proposition a été masquée par la modération."))
+        abort_with(404, _("Cette proposition a été masquée par la modération."))
     raise NotFound()
 
 
@@ -125,6 +112,37 @@ def _uploaded_image(form: ProposalForm) -> tuple[bytes, str] | None:
 def _field_error(form, exc: ProposalError, default: str) -> None:
     name = exc.field if exc.field in form else default
     form[name].errors = [*form[name].errors, str(exc)]
+
+
+def _save_proposal(form: ProposalForm, save, current_image: str | None = None):
+    """Call ``save`` (creation or edition) with the form's fields and the image the proposal
+    shows from now on: a new upload, stored first, else ``current_image`` unless the author
+    ticked its removal. Returns ``(True, what save returned)``; when a rule is broken, the
+    new upload is deleted, the message goes on its field and ``(False, None)`` is returned."""
+    stored = None
+    try:
+        upload = _uploaded_image(form)
+        if upload is not None:
+            stored = services.store_image(current_tenant().id, *upload)
+        return True, save(
+            title=form.title.data,
+            body=form.body.data,
+            theme_id=form.theme_id.data,
+            neighbourhood_id=form.neighbourhood_id.data,
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            image_path=stored or (None if form.remove_image.data else current_image),
+            image_alt=form.image_alt.data,
+        )
+    except ProposalError as exc:
+        services.delete_image(current_tenant().id, stored)
+        _field_error(form, exc, "title")
+        return False, None
+
+
+def _past_the_last_page(page) -> bool:
+    """A page number beyond the list's last page (page 1 of an empty list is not)."""
+    return page.page > max(page.pages, 1)
 
 
 # --------------------------------------------------------------------------- public lists
@@ -152,7 +170,7 @@ class CardText:
 
     def date(self, value: datetime) -> str:
         """``22 novembre 2026``: the day in Paris, formatted once per distinct day."""
-        return self._date(value.astimezone(PARIS).date())
+        return self._date(value.astimezone(clock.PARIS).date())
 
 
 @bp.get("/demarches/<int:process_id>/propositions")
@@ -164,7 +182,7 @@ def index(process_id: int):
         args = query.args(seed=services.new_seed(), page=None)
         return redirect(url_for("proposals.index", process_id=process.id, **args))
     page = services.list_proposals(process.id, query, viewer=_user())
-    if query.page > page.pages:
+    if _past_the_last_page(page):
         raise NotFound()
     today = clock.paris_today()
     themes, neighbourhoods = services.themes_and_neighbourhoods()
@@ -251,31 +269,14 @@ def new(process_id: int):
     try:
         services.check_can_propose(process, user, clock.paris_today())
     except ProposalError as exc:
-        _abort(403, str(exc))
+        abort_with(403, str(exc))
     form = ProposalForm()
     _form_choices(form)
     if form.validate_on_submit():
-        stored = None
-        try:
-            upload = _uploaded_image(form)
-            if upload is not None:
-                stored = services.store_image(current_tenant().id, *upload)
-            proposal = services.create_proposal(
-                process,
-                user,
-                title=form.title.data,
-                body=form.body.data,
-                theme_id=form.theme_id.data,
-                neighbourhood_id=form.neighbourhood_id.data,
-                latitude=form.latitude.data,
-                longitude=form.longitude.data,
-                image_path=stored,
-                image_alt=form.image_alt.data,
-            )
-        except ProposalError as exc:
-            services.delete_image(current_tenant().id, stored)
-            _field_error(form, exc, "title")
-        else:
+        saved, proposal = _save_proposal(
+            form, lambda **fields: services.create_proposal(process, user, **fields)
+        )
+        if saved:
             services.send_receipt(proposal, user)
             db.session.commit()
             flash(
@@ -298,33 +299,17 @@ def edit(proposal_id: int):
     user = _user()
     refusal = services.edit_refusal(proposal, user)
     if refusal:
-        _abort(403, refusal)
+        abort_with(403, refusal)
     form = ProposalForm(obj=proposal)
     _form_choices(form)
     if form.validate_on_submit():
-        stored = None
         previous_image = proposal.image_path
-        try:
-            upload = _uploaded_image(form)
-            if upload is not None:
-                stored = services.store_image(current_tenant().id, *upload)
-            image_path = stored or (None if form.remove_image.data else previous_image)
-            changed = services.update_proposal(
-                proposal,
-                user,
-                title=form.title.data,
-                body=form.body.data,
-                theme_id=form.theme_id.data,
-                neighbourhood_id=form.neighbourhood_id.data,
-                latitude=form.latitude.data,
-                longitude=form.longitude.data,
-                image_path=image_path,
-                image_alt=form.image_alt.data,
-            )
-        except ProposalError as exc:
-            services.delete_image(current_tenant().id, stored)
-            _field_error(form, exc, "title")
-        else:
+        saved, changed = _save_proposal(
+            form,
+            lambda **fields: services.update_proposal(proposal, user, **fields),
+            previous_image,
+        )
+        if saved:
             db.session.commit()
             if previous_image and previous_image != proposal.image_path:
                 services.delete_image(current_tenant().id, previous_image)
@@ -349,7 +334,7 @@ def withdraw(proposal_id: int):
     user = _user()
     refusal = services.withdrawal_refusal(proposal, user)
     if refusal:
-        _abort(403, refusal)
+        abort_with(403, refusal)
     if ConfirmForm().validate_on_submit():
         services.withdraw_proposal(proposal, user)
         db.session.commit()
@@ -370,7 +355,7 @@ def support(proposal_id: int):
         return redirect(page, code=303)
     refusal = services.support_refusal(proposal, user, clock.paris_today())
     if refusal:
-        _abort(403, refusal)
+        abort_with(403, refusal)
     intent = form.intent.data or (
         "withdraw" if services.has_supported(proposal, user) else "support"
     )
@@ -398,7 +383,7 @@ def _staff_proposal(proposal_id: int, lock: bool = False) -> Proposal:
     if proposal is None:
         raise NotFound()
     if not services.can_answer(_staff_user(), proposal):
-        _abort(403, _("Cette proposition ne relève pas de vos services."))
+        abort_with(403, _("Cette proposition ne relève pas de vos services."))
     return proposal
 
 
@@ -446,7 +431,7 @@ def staff_index():
     user = _staff_user()
     query = services.parse_staff_query(request.args)
     page = services.staff_list(user, query)
-    if query.page > page.pages:
+    if _past_the_last_page(page):
         raise NotFound()
     form = BulkStatusForm()
     form.status.choices = status_choices(services.status_labels())
