@@ -1,8 +1,10 @@
 """Billing services: trials, plans, Stripe Checkout and Customer Portal, invoice (mandat
 administratif) subscriptions, the state machine, and the operator's actions.
 
-Services add and flush, never commit, never read the request. The submodules, from the
-bottom up (each imports only those above it):
+Services add and flush, never commit, never read the request. Every Stripe call carries an
+idempotency key built from business ids (:func:`billing.stripe_client.idempotency_key`).
+
+The submodules, from the bottom up (each imports only those above it):
 
 - :mod:`~billing.services.common`: ``BillingError``, the durations and tax rate from the
   config, the platform journal entry of an operator's action;

@@ -35,6 +35,7 @@ from core.db import db
 
 
 def stripe_client_or_error():
+    """The Stripe client, or a French refusal when no key is configured."""
     try:
         return stripe_client.get_client()
     except StripeNotConfigured:

@@ -36,6 +36,7 @@ def get_subscription(tenant_id: int, *, lock: bool = False) -> Subscription | No
 
 
 def tenant_or_error(tenant_id: int) -> Tenant:
+    """The tenant an action names, or a French refusal."""
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         raise BillingError(_("Cette collectivité n'existe pas."))
@@ -43,6 +44,7 @@ def tenant_or_error(tenant_id: int) -> Tenant:
 
 
 def require_subscription(tenant_id: int) -> Subscription:
+    """The tenant's subscription, locked for the action, or a French refusal."""
     sub = get_subscription(tenant_id, lock=True)
     if sub is None:
         raise BillingError(_("Cette collectivité n'a pas encore d'abonnement."))
