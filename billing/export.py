@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from psycopg import sql
 
+from core import clock
 from core.db import check_schema_name
 
 #: Columns never exported: they let someone act as the user, not know about them.
@@ -66,7 +66,7 @@ def write_export(conn: sa.Connection, schema: str, tenant_name: str):
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "LISEZ-MOI.txt",
-            README.format(name=tenant_name, when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M")),
+            README.format(name=tenant_name, when=clock.utcnow().strftime("%Y-%m-%d %H:%M")),
         )
         for table, columns in _tables(conn, schema):
             query = sql.SQL("COPY (SELECT {cols} FROM {schema}.{table}) TO STDOUT WITH CSV HEADER")

@@ -30,7 +30,7 @@ import enum
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from core import clock
 from core.db import db
 from core.jobs import enqueue_after_commit, get_queue, redis_connection
 from core.mail import send_mail
@@ -242,7 +243,7 @@ def sign_up_collectivite(
             "agent_role": agent.role,
             "email": agent.email,
             "terms_version": PLATFORM_TERMS_VERSION,
-            "accepted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "accepted_at": clock.utcnow().isoformat(timespec="seconds"),
         },
         job_id=tenant_job_id(tenant.id, "signup-record"),
     )
@@ -330,7 +331,7 @@ def progress_of(tenant: Tenant, now: datetime | None = None) -> Progress:
         return Progress.FAILED
     if _provisioning_job_failed(tenant.id):
         return Progress.FAILED
-    now = now or datetime.now(UTC)
+    now = now or clock.utcnow()
     if tenant.created_at is not None and now - tenant.created_at > PROVISIONING_DEADLINE:
         return Progress.FAILED
     return Progress.PROVISIONING

@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from billing import signup
 from billing.signup_forms import (
@@ -35,6 +34,7 @@ from billing.signup_forms import (
     SignupForm,
 )
 from core.db import db
+from core.errors import abort_with
 from core.security.body_limits import upload_view
 from core.security.limits import SIGNUP_LIMIT, limiter
 from core.uploads import UploadError
@@ -89,18 +89,10 @@ def init_signup(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _not_found(message: str):
-    try:
-        abort(404)
-    except HTTPException as error:
-        error.pnyx_message = message
-        raise
-
-
 def _collectivite_or_404(kind: str, code: str) -> official.Collectivite:
     collectivite = signup.get_collectivite(kind, code)
     if collectivite is None:
-        _not_found(_("Aucune collectivité ne correspond à cette adresse."))
+        abort_with(404, _("Aucune collectivité ne correspond à cette adresse."))
     return collectivite
 
 
@@ -332,7 +324,7 @@ def _tenant_from_token(token: str) -> Tenant:
     tenant_id = signup.tenant_id_from_token(token)
     tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
     if tenant is None:
-        _not_found(_("Ce lien de suivi n'est pas valide ou a expiré."))
+        abort_with(404, _("Ce lien de suivi n'est pas valide ou a expiré."))
     return tenant
 
 
@@ -412,7 +404,7 @@ def confirm_email(token: str):
     """The requester confirms their address; at an official domain, the space opens."""
     request_row = verification.request_from_email_token(token)
     if request_row is None:
-        _not_found(_("Ce lien de confirmation n'est pas valide ou a expiré."))
+        abort_with(404, _("Ce lien de confirmation n'est pas valide ou a expiré."))
     form = ConfirmEmailForm()
     approved = False
     if request.method == "POST":

@@ -46,6 +46,7 @@ from billing.services import BillingError
 from billing.siret import SiretError
 from billing.stripe_client import StripeNotConfigured
 from core import clock
+from core.audit import audit
 from core.db import db
 from core.extensions import csrf
 from core.routing import TENANT_SITE
@@ -139,18 +140,6 @@ def _default_plan(tenant, sub):
     return services.plan_for_population(tenant.kind, tenant.population)
 
 
-def _audit(action: str, **details) -> None:
-    from core.audit import record_action
-
-    record_action(
-        action,
-        actor_id=current_user.id,
-        actor_label=current_user.display_name,
-        target_type="subscription",
-        **details,
-    )
-
-
 def _back():
     return redirect(url_for("billing_admin.index"))
 
@@ -233,7 +222,12 @@ def card_checkout():
         db.session.rollback()
         flash(str(STRIPE_DOWN), "error")
         return _back()
-    _audit("billing.checkout_started", plan=form.plan.data)
+    audit(
+        "billing.checkout_started",
+        actor=current_user,
+        target_type="subscription",
+        plan=form.plan.data,
+    )
     db.session.commit()
     return redirect(url, code=303)
 
@@ -307,8 +301,10 @@ def invoice_subscription():
             db.session.rollback()
             flash(str(STRIPE_DOWN), "error")
         else:
-            _audit(
+            audit(
                 "billing.invoice_subscription",
+                actor=current_user,
+                target_type="subscription",
                 target_id=sub.id,
                 plan=form.plan.data,
                 purchase_order=sub.purchase_order,
@@ -377,7 +373,7 @@ def change_plan():
 @staff_required(ADMIN)
 def download_export():
     tenant = _tenant()
-    _audit("billing.export_downloaded")
+    audit("billing.export_downloaded", actor=current_user, target_type="subscription")
     archive = export.write_export(db.session.connection(), tenant.schema, tenant.name)
     db.session.commit()
     stamp = clock.utcnow().strftime("%Y%m%d")
