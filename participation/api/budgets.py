@@ -12,9 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import api_abort, api_get, schema
+from participation.api.registry import api_get, schema
 from participation.api.views import (
     CURSOR,
     ID_DOC,
@@ -190,7 +191,7 @@ def list_budgets(params: dict[str, Any]):
 def get_budget(params: dict[str, Any], budget_id: int):
     budget = services.get_budget(budget_id)
     if budget is None or not services.is_public(budget):
-        api_abort(404, _("Ce budget participatif n'existe pas."))
+        abort_with(404, _("Ce budget participatif n'existe pas."))
     data = budget_json(budget)
     results = None
     by_project: dict[int, object] = {}

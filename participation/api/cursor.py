@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from participation.api.registry import api_abort
+from core.errors import abort_with
 from tenants.context import current_tenant
 
 
@@ -37,5 +37,5 @@ def decode(listing: str, cursor: str | None, size: int) -> list[Any] | None:
     except BadSignature:
         key = None
     if not isinstance(key, list) or len(key) != size:
-        api_abort(400, _("Le curseur de pagination est invalide ou a expiré."))
+        abort_with(400, _("Le curseur de pagination est invalide ou a expiré."))
     return key

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, schema
+from participation.api.registry import Param, api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso, page
 from participation.meetings import services
 from participation.meetings.models import Meeting
@@ -117,5 +118,5 @@ def list_meetings(params: dict[str, Any]):
 def get_meeting(params: dict[str, Any], meeting_id: int):
     meeting = services.get_meeting(meeting_id)
     if meeting is None or not services.is_public(meeting):
-        api_abort(404, _("Cette réunion n'existe pas."))
+        abort_with(404, _("Cette réunion n'existe pas."))
     return jsonify(meeting_json(meeting, services.counts([meeting.id])[meeting.id]))

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, schema
+from participation.api.registry import Param, api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, bp, iso, labelled, page
 from participation.problems import services
 from participation.problems.models import ProblemEventKind, ProblemReport, ProblemStatus
@@ -132,7 +133,7 @@ def list_problems(params: dict[str, Any]):
 def get_problem(params: dict[str, Any], report_id: int):
     report = services.get_report(report_id)
     if report is None or not services.is_public(report):
-        api_abort(404, _("Ce signalement n'existe pas."))
+        abort_with(404, _("Ce signalement n'existe pas."))
     data = problem_json(report)
     data["timeline"] = [
         {

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import api_abort, api_get, schema
+from participation.api.registry import api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso, page
 from participation.surveys import services
 from participation.surveys.models import QuestionKind, Survey, SurveyState
@@ -187,7 +188,7 @@ def list_surveys(params: dict[str, Any]):
 def get_survey(params: dict[str, Any], survey_id: int):
     survey = services.get_survey(survey_id)
     if survey is None or not services.is_public(survey):
-        api_abort(404, _("Cette consultation n'existe pas."))
+        abort_with(404, _("Cette consultation n'existe pas."))
     data = survey_json(survey)
     data["results"] = results_json(survey) if survey.results_published_at else None
     return jsonify(data)

@@ -24,11 +24,12 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from core.security.limits import limiter
 from participation.accounts.models import User
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, document
+from participation.api.registry import Param, api_get, document
 from participation.debates.models import Argument, Comment, Debate, Side
 from participation.processes import services as process_services
 from participation.processes.models import Process, ProcessState
@@ -262,10 +263,6 @@ def _visible_arguments(side: Side, label: str):
     )
 
 
-def _not_found(message: str):
-    api_abort(404, message)
-
-
 # --------------------------------------------------------------------------- processes
 
 
@@ -333,7 +330,7 @@ def list_processes(params: dict[str, Any]):
 def get_process(params: dict[str, Any], process_id: int):
     process = process_services.get_process(process_id)
     if process is None or process.state not in PUBLIC_PROCESS_STATES:
-        _not_found(_("Cette démarche n'existe pas."))
+        abort_with(404, _("Cette démarche n'existe pas."))
     return jsonify(process_json(process, clock.paris_today()))
 
 
@@ -430,9 +427,9 @@ def list_proposals(params: dict[str, Any]):
 def get_proposal(params: dict[str, Any], proposal_id: int):
     proposal = proposal_services.get_proposal(proposal_id)
     if proposal is None or not proposal_services.process_is_public(proposal.process):
-        _not_found(_("Cette proposition n'existe pas."))
+        abort_with(404, _("Cette proposition n'existe pas."))
     if not proposal_services.is_public(proposal):
-        _not_found(_("Cette proposition a été masquée par la modération."))
+        abort_with(404, _("Cette proposition a été masquée par la modération."))
     comments = db.session.scalar(
         sa.select(sa.func.count(Comment.id)).where(
             Comment.proposal_id == proposal.id,
@@ -511,7 +508,7 @@ def list_debates(params: dict[str, Any]):
 def get_debate(params: dict[str, Any], debate_id: int):
     row = db.session.execute(_public_debates().where(Debate.id == debate_id)).first()
     if row is None:
-        _not_found(_("Ce débat n'existe pas."))
+        abort_with(404, _("Ce débat n'existe pas."))
     data = debate_json(*row)
     arguments = db.session.scalars(
         sa.select(Argument)

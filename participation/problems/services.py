@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from core import clock
-from core.audit import record_action
+from core.audit import audit
 from core.db import db
 from core.mail import send_mail
 from core.routing import parse_int
@@ -72,18 +72,6 @@ def status_label(status: ProblemStatus | str | None) -> str:
         return str(STATUS_LABELS[ProblemStatus(status)])
     except ValueError:
         return str(status)
-
-
-def _audit(action: str, actor: User, target_id: object, **details) -> None:
-    target_type = "problem_category" if action.startswith("problems.category") else "problem_report"
-    record_action(
-        action,
-        actor_id=actor.id,
-        actor_label=actor.display_name,
-        target_type=target_type,
-        target_id=target_id,
-        **details,
-    )
 
 
 # --------------------------------------------------------------------------- categories
@@ -135,9 +123,10 @@ def save_category(
     category.position = position or 0
     category.is_active = bool(is_active)
     db.session.flush()
-    _audit(
+    audit(
         "problems.category_created" if created else "problems.category_updated",
         actor,
+        "problem_category",
         category.id,
         name=name,
         service_id=service_id,
@@ -505,9 +494,10 @@ def change_status(
     )
     db.session.add(event)
     db.session.flush()
-    _audit(
+    audit(
         "problems.status_changed",
         actor,
+        "problem_report",
         report.id,
         **{"from": previous.value, "to": status.value, "comment": comment},
     )
@@ -552,7 +542,13 @@ def assign_service(
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.assigned", actor, report.id, **{"from": previous, "to": service_id})
+    audit(
+        "problems.assigned",
+        actor,
+        "problem_report",
+        report.id,
+        **{"from": previous, "to": service_id},
+    )
     if service_id is not None:
         _mail_service(report, db.session.get(Service, service_id))
     return event
@@ -577,7 +573,7 @@ def hide_report(report: ProblemReport, actor: User, reason: str) -> ProblemRepor
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.hidden", actor, report.id, reason=reason)
+    audit("problems.hidden", actor, "problem_report", report.id, reason=reason)
     return event
 
 
@@ -597,7 +593,7 @@ def restore_report(report: ProblemReport, actor: User, reason: str = "") -> Prob
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.restored", actor, report.id, reason=_clean(reason))
+    audit("problems.restored", actor, "problem_report", report.id, reason=_clean(reason))
     return event
 
 

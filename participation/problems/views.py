@@ -7,14 +7,14 @@ Thin views: validate the form, call a service, commit once, flash, redirect.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from core import uploads
 from core.db import db
-from core.errors import render_error
+from core.errors import abort_with, render_error
 from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
@@ -33,14 +33,6 @@ MANAGERS = (StaffRole.MODERATOR,)  # admins pass every role check
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _abort(code: int, message: str):
-    try:
-        abort(code)
-    except HTTPException as exc:
-        exc.pnyx_message = message
-        raise
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -65,7 +57,7 @@ def _visible_report(report_id: int) -> ProblemReport:
     if services.is_public(report) or is_staff_member(_user()):
         return report
     if report.hidden_at is not None:
-        _abort(404, _("Ce signalement a été masqué par la modération."))
+        abort_with(404, _("Ce signalement a été masqué par la modération."))
     raise NotFound()
 
 
@@ -185,7 +177,7 @@ def _staff_report(report_id: int, lock: bool = False) -> ProblemReport:
     if report is None:
         raise NotFound()
     if not services.can_handle(_staff_user(), report):
-        _abort(403, _("Ce signalement ne relève pas de vos services."))
+        abort_with(403, _("Ce signalement ne relève pas de vos services."))
     return report
 
 

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import uploads
+from core.audit import audit
 from core.db import db
 from core.forms import clamp_date
 from core.i18n import date_fr
@@ -33,7 +34,6 @@ from participation.processes.models import (
     ProcessState,
     Theme,
 )
-from participation.staff.services import audit
 
 #: The actions a phase can open, in the order they are shown.
 ACTIONS = ("propose", "support", "comment", "debate")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from core import clock
-from core.audit import AuditEntry, record_action
+from core.audit import AuditEntry, audit
 from core.db import db
 from core.mail import send_mail
 from core.security import totp
@@ -31,7 +31,6 @@ from tenants.context import current_tenant
 from tenants.models import TenantSetting
 
 INVITATION_VALIDITY = timedelta(days=7)
-SYSTEM_ACTOR = "Plateforme Pnyx"
 
 
 class StaffError(Exception):
@@ -47,24 +46,6 @@ class StaffError(Exception):
 
 def normalise_email(email: str | None) -> str:
     return (email or "").strip().lower()
-
-
-def audit(
-    action: str,
-    actor: User | None,
-    target_type: str | None = None,
-    target_id: object = None,
-    **details: object,
-) -> AuditEntry:
-    """One audit row: who (``actor``, None for the platform itself), what, on what."""
-    return record_action(
-        action,
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.display_name if actor is not None else SYSTEM_ACTOR,
-        target_type=target_type,
-        target_id=target_id,
-        **details,
-    )
 
 
 # --------------------------------------------------------------------------- lookups
