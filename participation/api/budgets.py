@@ -25,7 +25,6 @@ from participation.api.views import (
     bp,
     iso,
     labelled,
-    page,
 )
 from participation.budgets import services
 from participation.budgets.models import (
@@ -161,18 +160,10 @@ def project_json(project: BudgetProject, result) -> dict:
     params=(PROCESS_FILTER, LIMIT, CURSOR),
 )
 def list_budgets(params: dict[str, Any]):
-    after = cursor.decode("budgets", params["cursor"], 1)
-    query = (
-        sa.select(Budget)
-        .where(Budget.published_at.is_not(None))
-        .order_by(Budget.id.desc())
-        .limit(params["limit"] + 1)
-    )
+    query = sa.select(Budget).where(Budget.published_at.is_not(None))
     if params["process"]:
         query = query.where(Budget.process_id == params["process"])
-    if after:
-        query = query.where(Budget.id < int(after[0]))
-    result = page(list(db.session.scalars(query)), params["limit"], "budgets", lambda b: [b.id])
+    result = cursor.by_id("budgets", query, Budget.id, params)
     result["items"] = [budget_json(b) for b in result["items"]]
     return jsonify(result)
 

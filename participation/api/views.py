@@ -105,14 +105,6 @@ def contribution_state(item) -> str:
     return "visible"
 
 
-def page(items: list, limit: int, listing: str, key) -> dict:
-    """The envelope of a list: ``limit + 1`` rows were fetched to know if more follow."""
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = cursor.encode(listing, key(items[-1])) if more and items else None
-    return {"items": items, "next_cursor": next_cursor}
-
-
 def process_json(process: Process, today: date) -> dict:
     overview = process_services.process_overview(process, today)
     return {
@@ -289,7 +281,6 @@ def _visible_arguments(side: Side, label: str):
 )
 def list_processes(params: dict[str, Any]):
     today = clock.paris_today()
-    after = cursor.decode("processes", params["cursor"], 1)
     bounds = process_services._bounds()
     query = (
         sa.select(Process)
@@ -300,8 +291,6 @@ def list_processes(params: dict[str, Any]):
             joinedload(Process.theme),
             joinedload(Process.neighbourhood),
         )
-        .order_by(Process.id.desc())
-        .limit(params["limit"] + 1)
     )
     if params["status"]:
         status_expr = process_services._status_expression(bounds, today)
@@ -310,10 +299,7 @@ def list_processes(params: dict[str, Any]):
         query = query.where(Process.theme_id == params["theme"])
     if params["neighbourhood"]:
         query = query.where(Process.neighbourhood_id == params["neighbourhood"])
-    if after:
-        query = query.where(Process.id < after[0])
-    processes = list(db.session.scalars(query))
-    result = page(processes, params["limit"], "processes", lambda p: [p.id])
+    result = cursor.by_id("processes", query, Process.id, params)
     result["items"] = [process_json(p, today) for p in result["items"]]
     return jsonify(result)
 
@@ -409,7 +395,7 @@ def list_proposals(params: dict[str, Any]):
             query = query.where(Proposal.id < int(after[0]))
         key = lambda row: [row[0].id]  # noqa: E731
     rows = db.session.execute(query).unique().all()
-    result = page(rows, params["limit"], listing, key)
+    result = cursor.page(rows, params["limit"], listing, key)
     labels = proposal_services.status_labels()
     result["items"] = [proposal_json(row[0], row[1], labels) for row in result["items"]]
     return jsonify(result)
@@ -482,16 +468,12 @@ def _public_debates():
     ),
 )
 def list_debates(params: dict[str, Any]):
-    after = cursor.decode("debates", params["cursor"], 1)
-    query = _public_debates().order_by(Debate.id.desc()).limit(params["limit"] + 1)
+    query = _public_debates()
     if params["process"]:
         query = query.where(Debate.process_id == params["process"])
     if params["state"]:
         query = query.where(Debate.state == params["state"])
-    if after:
-        query = query.where(Debate.id < int(after[0]))
-    rows = db.session.execute(query).all()
-    result = page(rows, params["limit"], "debates", lambda row: [row[0].id])
+    result = cursor.by_id("debates", query, Debate.id, params, rows=True)
     result["items"] = [debate_json(*row) for row in result["items"]]
     return jsonify(result)
 
@@ -541,7 +523,6 @@ def get_debate(params: dict[str, Any], debate_id: int):
     "place dans le fil (« state »), sans auteur ni texte.",
 )
 def list_comments(params: dict[str, Any]):
-    after = cursor.decode("comments", params["cursor"], 1)
     on_proposal = aliased(Proposal)
     on_debate = aliased(Debate)
     owner = sa.func.coalesce(Comment.process_id, on_proposal.process_id, on_debate.process_id)
@@ -561,8 +542,6 @@ def list_comments(params: dict[str, Any]):
             ),
         )
         .options(joinedload(Comment.author))
-        .order_by(Comment.id)
-        .limit(params["limit"] + 1)
     )
     if params["proposal"]:
         query = query.where(Comment.proposal_id == params["proposal"])
@@ -570,10 +549,7 @@ def list_comments(params: dict[str, Any]):
         query = query.where(Comment.debate_id == params["debate"])
     if params["process"]:
         query = query.where(Comment.process_id == params["process"])
-    if after:
-        query = query.where(Comment.id > int(after[0]))
-    comments = list(db.session.scalars(query))
-    result = page(comments, params["limit"], "comments", lambda c: [c.id])
+    result = cursor.by_id("comments", query, Comment.id, params, newest_first=False)
     result["items"] = [comment_json(c) for c in result["items"]]
     return jsonify(result)
 

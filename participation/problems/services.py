@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from core import clock
@@ -284,18 +285,6 @@ def _public_clause():
     )
 
 
-@dataclass
-class ReportPage:
-    items: list[ProblemReport]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def _parse_status(value) -> ProblemStatus | None:
     try:
         return ProblemStatus(value) if value else None
@@ -335,25 +324,19 @@ def parse_list_query(args) -> ListQuery:
     )
 
 
-def _paginate(query: sa.Select, page: int, per_page: int) -> ReportPage:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = list(
-        db.session.scalars(
-            query.order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).unique()
-    )
-    return ReportPage(items, total or 0, page, per_page)
+def _newest_first(select: sa.Select, page: int, per_page: int) -> Pagination:
+    """One page of reports, the most recent first (``items``, ``total``, ``pages``…)."""
+    select = select.order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
+    return db.paginate(select, page=page, per_page=per_page, error_out=False)
 
 
-def public_reports(query: ListQuery, per_page: int = PUBLIC_PER_PAGE) -> ReportPage:
+def public_reports(query: ListQuery, per_page: int = PUBLIC_PER_PAGE) -> Pagination:
     select = _report_query().where(_public_clause())
     if query.status:
         select = select.where(ProblemReport.status == query.status)
     if query.category_id:
         select = select.where(ProblemReport.category_id == query.category_id)
-    return _paginate(select, query.page, per_page)
+    return _newest_first(select, query.page, per_page)
 
 
 def public_events(
@@ -403,7 +386,7 @@ def can_handle(user: User | None, report: ProblemReport) -> bool:
     return report.service_id is not None and report.service_id in _service_ids(user)
 
 
-def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) -> ReportPage:
+def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) -> Pagination:
     select = _report_query()
     if not is_manager(user):
         ids = _service_ids(user)
@@ -414,7 +397,7 @@ def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) 
         select = select.where(ProblemReport.category_id == query.category_id)
     if query.service_id:
         select = select.where(ProblemReport.service_id == query.service_id)
-    return _paginate(select, query.page, per_page)
+    return _newest_first(select, query.page, per_page)
 
 
 def assignable_services(user: User) -> list[Service]:

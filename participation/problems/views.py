@@ -65,7 +65,7 @@ def _visible_report(report_id: int) -> ProblemReport:
 def index():
     query = services.parse_list_query(request.args)
     page = services.public_reports(query)
-    if query.page > page.pages:
+    if not page.items and page.page > 1:  # past the last page
         raise NotFound()
     return render_template(
         "problems/index.html",
@@ -187,7 +187,7 @@ def staff_index():
     user = _staff_user()
     query = services.parse_list_query(request.args)
     page = services.staff_reports(user, query)
-    if query.page > page.pages:
+    if not page.items and page.page > 1:  # past the last page
         raise NotFound()
     return render_template(
         "staff/problems/index.html",
@@ -286,37 +286,36 @@ def assign(report_id: int):
 @staff_bp.post("/<int:report_id>/masquer")
 @staff_required(*MANAGERS)
 def hide(report_id: int):
-    report = _staff_report(report_id, lock=True)
-    form = HideForm()
-    if form.validate_on_submit():
-        try:
-            services.hide_report(report, _staff_user(), form.reason.data)
-        except ProblemError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Le signalement n'apparaît plus sur les pages publiques."), "success")
-        return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
-    return _staff_page(report, hide_form=form), 200
+    return _moderate(
+        report_id,
+        services.hide_report,
+        _("Le signalement n'apparaît plus sur les pages publiques."),
+    )
 
 
 @staff_bp.post("/<int:report_id>/afficher")
 @staff_required(*MANAGERS)
 def restore(report_id: int):
+    return _moderate(
+        report_id, services.restore_report, _("Le signalement est de nouveau visible du public.")
+    )
+
+
+def _moderate(report_id: int, action, done: str):
+    """Hide or show again (``action``) with the reason given in the form."""
     report = _staff_report(report_id, lock=True)
     form = HideForm()
-    if form.validate_on_submit():
-        try:
-            services.restore_report(report, _staff_user(), form.reason.data)
-        except ProblemError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Le signalement est de nouveau visible du public."), "success")
-        return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
-    return _staff_page(report, hide_form=form), 200
+    if not form.validate_on_submit():
+        return _staff_page(report, hide_form=form), 200
+    try:
+        action(report, _staff_user(), form.reason.data)
+    except ProblemError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
 
 
 # --------------------------------------------------------------------------- categories
