@@ -26,7 +26,7 @@ from participation.api.views import (
     iso,
     labelled,
 )
-from participation.budgets import services
+from participation.budgets import services, visibility
 from participation.budgets.models import (
     Budget,
     BudgetPhase,
@@ -160,7 +160,7 @@ def project_json(project: BudgetProject, result) -> dict:
     params=(PROCESS_FILTER, LIMIT, CURSOR),
 )
 def list_budgets(params: dict[str, Any]):
-    query = sa.select(Budget).where(Budget.published_at.is_not(None))
+    query = visibility.published_budgets()
     if params["process"]:
         query = query.where(Budget.process_id == params["process"])
     result = cursor.by_id("budgets", query, Budget.id, params)
@@ -181,7 +181,7 @@ def list_budgets(params: dict[str, Any]):
 )
 def get_budget(params: dict[str, Any], budget_id: int):
     budget = services.get_budget(budget_id)
-    if budget is None or not services.is_public(budget):
+    if budget is None or not visibility.is_public(budget):
         abort_with(404, _("Ce budget participatif n'existe pas."))
     data = budget_json(budget)
     results = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 
@@ -15,7 +14,7 @@ from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import Param, api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso
-from participation.meetings import services
+from participation.meetings import services, visibility
 from participation.meetings.models import Meeting
 
 MEETING = schema(
@@ -46,7 +45,7 @@ MEETING_PAGE = schema("MeetingPage", s.page_of(MEETING, "Une page de réunions p
 
 
 def meeting_json(meeting: Meeting, count) -> dict:
-    published_minutes = meeting.minutes_published_at is not None
+    published_minutes = visibility.minutes_are_public(meeting)
     return {
         "id": meeting.id,
         "process_id": meeting.process_id,
@@ -84,7 +83,7 @@ def meeting_json(meeting: Meeting, count) -> dict:
     description="Les plus récemment créées d'abord.",
 )
 def list_meetings(params: dict[str, Any]):
-    query = sa.select(Meeting).where(Meeting.published_at.is_not(None))
+    query = visibility.published_meetings()
     if params["process"]:
         query = query.where(Meeting.process_id == params["process"])
     if params["when"] == "upcoming":
@@ -108,6 +107,6 @@ def list_meetings(params: dict[str, Any]):
 )
 def get_meeting(params: dict[str, Any], meeting_id: int):
     meeting = services.get_meeting(meeting_id)
-    if meeting is None or not services.is_public(meeting):
+    if meeting is None or not visibility.is_public(meeting):
         abort_with(404, _("Cette réunion n'existe pas."))
     return jsonify(meeting_json(meeting, services.counts([meeting.id])[meeting.id]))

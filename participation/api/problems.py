@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -15,7 +14,7 @@ from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import Param, api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, bp, iso, labelled
-from participation.problems import services
+from participation.problems import services, visibility
 from participation.problems.models import ProblemEventKind, ProblemReport, ProblemStatus
 
 STATUSES = [status.value for status in ProblemStatus]
@@ -100,10 +99,8 @@ def problem_json(report: ProblemReport) -> dict:
     description="Les plus récents d'abord ; les signalements masqués n'y figurent pas.",
 )
 def list_problems(params: dict[str, Any]):
-    query = (
-        sa.select(ProblemReport)
-        .where(services._public_clause())
-        .options(joinedload(ProblemReport.category), joinedload(ProblemReport.reporter))
+    query = visibility.visible_reports().options(
+        joinedload(ProblemReport.category), joinedload(ProblemReport.reporter)
     )
     if params["status"]:
         query = query.where(ProblemReport.status == ProblemStatus(params["status"]))
@@ -125,7 +122,7 @@ def list_problems(params: dict[str, Any]):
 )
 def get_problem(params: dict[str, Any], report_id: int):
     report = services.get_report(report_id)
-    if report is None or not services.is_public(report):
+    if report is None or not visibility.is_public(report):
         abort_with(404, _("Ce signalement n'existe pas."))
     data = problem_json(report)
     data["timeline"] = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 
@@ -15,8 +14,8 @@ from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import api_get, schema
 from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso
-from participation.surveys import services
-from participation.surveys.models import QuestionKind, Survey, SurveyState
+from participation.surveys import services, visibility
+from participation.surveys.models import QuestionKind, Survey
 
 NUMBER = {"type": "number"}
 QUESTION_KINDS = [kind.value for kind in QuestionKind]
@@ -104,8 +103,8 @@ def survey_json(survey: Survey) -> dict:
         "opens_on": iso(survey.opens_on),
         "closes_on": iso(survey.closes_on),
         "published_at": iso(survey.published_at),
-        "results_published": survey.results_published_at is not None,
-        "outcome": survey.outcome if survey.outcome_published_at else None,
+        "results_published": visibility.results_are_public(survey),
+        "outcome": survey.outcome if visibility.outcome_is_public(survey) else None,
         "url": url_for("surveys.show", survey_id=survey.id, _external=True),
     }
 
@@ -158,7 +157,7 @@ def results_json(survey: Survey) -> dict:
     params=(PROCESS_FILTER, LIMIT, CURSOR),
 )
 def list_surveys(params: dict[str, Any]):
-    query = sa.select(Survey).where(Survey.state == SurveyState.PUBLISHED)
+    query = visibility.published_surveys()
     if params["process"]:
         query = query.where(Survey.process_id == params["process"])
     result = cursor.by_id("surveys", query, Survey.id, params)
@@ -178,8 +177,8 @@ def list_surveys(params: dict[str, Any]):
 )
 def get_survey(params: dict[str, Any], survey_id: int):
     survey = services.get_survey(survey_id)
-    if survey is None or not services.is_public(survey):
+    if survey is None or not visibility.is_public(survey):
         abort_with(404, _("Cette consultation n'existe pas."))
     data = survey_json(survey)
-    data["results"] = results_json(survey) if survey.results_published_at else None
+    data["results"] = results_json(survey) if visibility.results_are_public(survey) else None
     return jsonify(data)

@@ -8,7 +8,9 @@ their place in the threads but lose their author and body. Authors appear by dis
 
 Lists use keyset cursors (participation.api.cursor); every endpoint is declared through
 participation.api.registry, which validates the query string and feeds the OpenAPI
-document at /api/v1/openapi.json.
+document at /api/v1/openapi.json. What is public is each feature's rule, written once in its
+``visibility`` module (``participation.proposals.visibility``…) for its pages, this API and
+the open data alike.
 """
 
 from __future__ import annotations
@@ -20,33 +22,29 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from core import clock
 from core.db import db
 from core.errors import abort_with
 from core.security.limits import limiter
 from participation.accounts.models import User
+from participation.accounts.visibility import visible_clause
 from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import Param, api_get, document
+from participation.debates import visibility as debate_visibility
 from participation.debates.models import Argument, Comment, Debate, Side
 from participation.processes import services as process_services
-from participation.processes.models import Process, ProcessState
+from participation.processes import visibility as process_visibility
+from participation.processes.models import Process
 from participation.proposals import services as proposal_services
-from participation.proposals.models import Proposal, ProposalEventKind, ProposalStatus
+from participation.proposals import visibility as proposal_visibility
+from participation.proposals.models import Proposal, ProposalStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DEFAULT_RATE_LIMIT = "300 per minute;5000 per hour"
-PUBLIC_PROCESS_STATES = (ProcessState.PUBLISHED, ProcessState.ARCHIVED)
-PUBLIC_EVENT_KINDS = (
-    ProposalEventKind.CREATED,
-    ProposalEventKind.STATUS,
-    ProposalEventKind.ANSWER,
-    ProposalEventKind.THRESHOLD,
-    ProposalEventKind.WITHDRAWN,
-)
 
 LIMIT = Param("limit", "integer", "Nombre d'éléments par page (1 à 100).", default=20, maximum=100)
 CURSOR = Param(
@@ -221,24 +219,6 @@ def comment_json(comment: Comment) -> dict:
 # --------------------------------------------------------------------------- queries
 
 
-def _author_not_blocked(author_id_column):
-    return ~sa.exists().where(User.id == author_id_column, User.blocked_at.is_not(None))
-
-
-def _visible_comments_of_proposal():
-    return (
-        sa.select(sa.func.count(Comment.id))
-        .where(
-            Comment.proposal_id == Proposal.id,
-            Comment.deleted_at.is_(None),
-            Comment.hidden_at.is_(None),
-        )
-        .correlate(Proposal)
-        .scalar_subquery()
-        .label("comments_count")
-    )
-
-
 def _visible_arguments(side: Side, label: str):
     return (
         sa.select(sa.func.count(Argument.id))
@@ -246,8 +226,7 @@ def _visible_arguments(side: Side, label: str):
             Argument.debate_id == Debate.id,
             Argument.side == side,
             Argument.parent_id.is_(None),
-            Argument.deleted_at.is_(None),
-            Argument.hidden_at.is_(None),
+            visible_clause(Argument),
         )
         .correlate(Debate)
         .scalar_subquery()
@@ -281,20 +260,7 @@ def _visible_arguments(side: Side, label: str):
 )
 def list_processes(params: dict[str, Any]):
     today = clock.paris_today()
-    bounds = process_services._bounds()
-    query = (
-        sa.select(Process)
-        .outerjoin(bounds, bounds.c.process_id == Process.id)
-        .where(Process.state.in_(PUBLIC_PROCESS_STATES))
-        .options(
-            selectinload(Process.phases),
-            joinedload(Process.theme),
-            joinedload(Process.neighbourhood),
-        )
-    )
-    if params["status"]:
-        status_expr = process_services._status_expression(bounds, today)
-        query = query.where(status_expr == params["status"])
+    query = process_services.public_processes_of_status(today, params["status"])
     if params["theme"]:
         query = query.where(Process.theme_id == params["theme"])
     if params["neighbourhood"]:
@@ -315,7 +281,7 @@ def list_processes(params: dict[str, Any]):
 )
 def get_process(params: dict[str, Any], process_id: int):
     process = process_services.get_process(process_id)
-    if process is None or process.state not in PUBLIC_PROCESS_STATES:
+    if not process_visibility.is_public(process):
         abort_with(404, _("Cette démarche n'existe pas."))
     return jsonify(process_json(process, clock.paris_today()))
 
@@ -353,15 +319,10 @@ def list_proposals(params: dict[str, Any]):
     by_supports = params["sort"] == "supports"
     listing = "proposals-supports" if by_supports else "proposals"
     after = cursor.decode(listing, params["cursor"], 2 if by_supports else 1)
+    comments = proposal_visibility.comment_count().label("comments_count")
     query = (
-        sa.select(Proposal, _visible_comments_of_proposal())
-        .join(Process, Process.id == Proposal.process_id)
-        .where(
-            Process.state.in_(PUBLIC_PROCESS_STATES),
-            Proposal.hidden_at.is_(None),
-            Proposal.withdrawn_at.is_(None),
-            _author_not_blocked(Proposal.author_id),
-        )
+        proposal_visibility.public_proposals()
+        .add_columns(comments)
         .options(
             joinedload(Proposal.author),
             joinedload(Proposal.theme),
@@ -412,15 +373,13 @@ def list_proposals(params: dict[str, Any]):
 )
 def get_proposal(params: dict[str, Any], proposal_id: int):
     proposal = proposal_services.get_proposal(proposal_id)
-    if proposal is None or not proposal_services.process_is_public(proposal.process):
+    if proposal is None or not process_visibility.is_public(proposal.process):
         abort_with(404, _("Cette proposition n'existe pas."))
-    if not proposal_services.is_public(proposal):
+    if not proposal_visibility.is_public(proposal):
         abort_with(404, _("Cette proposition a été masquée par la modération."))
     comments = db.session.scalar(
         sa.select(sa.func.count(Comment.id)).where(
-            Comment.proposal_id == proposal.id,
-            Comment.deleted_at.is_(None),
-            Comment.hidden_at.is_(None),
+            Comment.proposal_id == proposal.id, visible_clause(Comment)
         )
     )
     data = proposal_json(proposal, comments or 0, proposal_services.status_labels())
@@ -433,7 +392,7 @@ def get_proposal(params: dict[str, Any], proposal_id: int):
             "created_at": iso(event.created_at),
         }
         for event in proposal_services.events_for(proposal)
-        if event.kind in PUBLIC_EVENT_KINDS
+        if event.kind in proposal_visibility.PUBLIC_EVENT_KINDS
     ]
     return jsonify(data)
 
@@ -442,14 +401,9 @@ def get_proposal(params: dict[str, Any], proposal_id: int):
 
 
 def _public_debates():
-    return (
-        sa.select(
-            Debate,
-            _visible_arguments(Side.FOR, "pour"),
-            _visible_arguments(Side.AGAINST, "contre"),
-        )
-        .join(Process, Process.id == Debate.process_id)
-        .where(Process.state.in_(PUBLIC_PROCESS_STATES))
+    return debate_visibility.debates_of_public_processes().add_columns(
+        _visible_arguments(Side.FOR, "pour"),
+        _visible_arguments(Side.AGAINST, "contre"),
     )
 
 
@@ -523,26 +477,7 @@ def get_debate(params: dict[str, Any], debate_id: int):
     "place dans le fil (« state »), sans auteur ni texte.",
 )
 def list_comments(params: dict[str, Any]):
-    on_proposal = aliased(Proposal)
-    on_debate = aliased(Debate)
-    owner = sa.func.coalesce(Comment.process_id, on_proposal.process_id, on_debate.process_id)
-    query = (
-        sa.select(Comment)
-        .outerjoin(on_proposal, on_proposal.id == Comment.proposal_id)
-        .outerjoin(on_debate, on_debate.id == Comment.debate_id)
-        .join(Process, Process.id == owner)
-        .where(
-            Process.state.in_(PUBLIC_PROCESS_STATES),
-            sa.or_(
-                Comment.proposal_id.is_(None),
-                sa.and_(
-                    on_proposal.hidden_at.is_(None),
-                    _author_not_blocked(on_proposal.author_id),
-                ),
-            ),
-        )
-        .options(joinedload(Comment.author))
-    )
+    query = debate_visibility.comments_on_public_targets().options(joinedload(Comment.author))
     if params["proposal"]:
         query = query.where(Comment.proposal_id == params["proposal"])
     if params["debate"]:

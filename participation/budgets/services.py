@@ -59,6 +59,7 @@ from participation.budgets.models import (
     Voter,
     VotingRule,
 )
+from participation.budgets.visibility import is_public, published_budgets
 
 # Who voted and what is only shown after the vote (results) or to staff: a ballot does not
 # make the pages cached for visitors stale (results pages open on a date: PAGE_CACHE_TTL).
@@ -132,16 +133,10 @@ def get_project(project_id: int) -> BudgetProject | None:
     return db.session.get(BudgetProject, project_id)
 
 
-def is_public(budget: Budget) -> bool:
-    return budget.published_at is not None
-
-
 def public_budgets() -> list[Budget]:
     return list(
         db.session.scalars(
-            sa.select(Budget)
-            .where(Budget.published_at.is_not(None))
-            .order_by(Budget.vote_starts_on.desc(), Budget.id.desc())
+            published_budgets().order_by(Budget.vote_starts_on.desc(), Budget.id.desc())
         )
     )
 
@@ -153,9 +148,7 @@ def all_budgets() -> list[Budget]:
 def budgets_of_process(process_id: int) -> list[Budget]:
     return list(
         db.session.scalars(
-            sa.select(Budget)
-            .where(Budget.process_id == process_id, Budget.published_at.is_not(None))
-            .order_by(Budget.id)
+            published_budgets().where(Budget.process_id == process_id).order_by(Budget.id)
         )
     )
 

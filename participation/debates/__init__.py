@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
     ``process_debates(process)``."""
     from participation.debates import (
         demo,  # noqa: F401 - registers the demo seeder
+        opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
     )
     from participation.debates.views import bp, staff_bp

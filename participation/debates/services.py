@@ -22,6 +22,8 @@ from core.audit import record_action
 from core.db import db
 from core.markdown import plain_text, render_markdown
 from participation.accounts.models import User
+from participation.accounts.visibility import visible_clause
+from participation.debates import visibility
 from participation.debates.models import (
     COMMENT_MAX_DEPTH,
     COMMENTS_PER_PAGE,
@@ -33,6 +35,7 @@ from participation.debates.models import (
 )
 from participation.engagement import services as engagement
 from participation.engagement.models import TargetType
+from participation.processes import visibility as process_visibility
 from participation.processes.models import Process, ProcessState
 from participation.proposals.models import Proposal
 from tenants import cache as tenant_values
@@ -46,8 +49,6 @@ ARGUMENT_MAX = 2000
 COMMENT_MAX = 5000
 EDIT_WINDOW_SETTING = "comment_edit_window_minutes"
 DEFAULT_EDIT_WINDOW_MINUTES = 15
-#: Processes whose pages are public: a draft is seen by the staff only.
-PUBLIC_PROCESS_STATES = frozenset({ProcessState.PUBLISHED, ProcessState.ARCHIVED})
 
 COMMENTABLE: dict[TargetType, type] = {
     TargetType.PROCESS: Process,
@@ -93,7 +94,7 @@ def _audit(action: str, actor: User, target_type: str, target_id: int, **details
 
 
 def debate_is_public(debate: Debate) -> bool:
-    return debate.process is not None and debate.process.state in PUBLIC_PROCESS_STATES
+    return visibility.is_public(debate)
 
 
 def can_argue(debate: Debate, on: date | None = None) -> bool:
@@ -158,8 +159,7 @@ def process_debates(process: Process | int) -> list[DebateSummary]:
         .where(
             Argument.debate_id.in_(summaries),
             Argument.parent_id.is_(None),
-            Argument.hidden_at.is_(None),
-            Argument.deleted_at.is_(None),
+            visible_clause(Argument),
         )
         .group_by(Argument.debate_id, Argument.side)
     )
@@ -172,9 +172,7 @@ def public_debates() -> list[DebateSummary]:
     """Debates of the public processes, open ones first (for /debats)."""
     debates = list(
         db.session.scalars(
-            sa.select(Debate)
-            .join(Process, Process.id == Debate.process_id)
-            .where(Process.state.in_(PUBLIC_PROCESS_STATES))
+            visibility.debates_of_public_processes()
             .options(joinedload(Debate.process))
             .order_by(Debate.state, Debate.created_at.desc())
             .limit(200)
@@ -418,7 +416,7 @@ def _process_of(target) -> Process | None:
 
 def target_is_public(target) -> bool:
     process = _process_of(target)
-    if process is None or process.state not in PUBLIC_PROCESS_STATES:
+    if not process_visibility.is_public(process):
         return False
     if isinstance(target, Proposal):
         return target.hidden_at is None and target.withdrawn_at is None
@@ -627,7 +625,7 @@ def _thread_counts(column, target_id: int):
     """``(visible comments, top-level comments)`` of a target, as two scalar subqueries."""
     visible = (
         sa.select(sa.func.count())
-        .where(column == target_id, Comment.deleted_at.is_(None), Comment.hidden_at.is_(None))
+        .where(column == target_id, visible_clause(Comment))
         .correlate(None)  # its own scan of the target's comments, not the outer row
         .scalar_subquery()
     )

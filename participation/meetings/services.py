@@ -26,6 +26,7 @@ from core.audit import audit
 from core.db import db
 from core.mail import send_mail
 from participation.accounts.models import User
+from participation.meetings import visibility
 from participation.meetings.models import (
     Meeting,
     MeetingProposal,
@@ -87,13 +88,9 @@ def lock_meeting(meeting_id: int) -> Meeting | None:
     )
 
 
-def is_public(meeting: Meeting) -> bool:
-    return meeting.published_at is not None
-
-
 def public_meetings(*, upcoming: bool, now: datetime | None = None) -> list[Meeting]:
     now = now or clock.utcnow()
-    query = sa.select(Meeting).where(Meeting.published_at.is_not(None))
+    query = visibility.published_meetings()
     if upcoming:
         query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at, Meeting.id)
     else:
@@ -114,9 +111,7 @@ def all_meetings() -> list[Meeting]:
 
 
 def meetings_of_process(process_id: int, phase_id: int | None = None) -> list[Meeting]:
-    query = sa.select(Meeting).where(
-        Meeting.process_id == process_id, Meeting.published_at.is_not(None)
-    )
+    query = visibility.published_meetings().where(Meeting.process_id == process_id)
     if phase_id is not None:
         query = query.where(Meeting.phase_id == phase_id)
     return list(db.session.scalars(query.order_by(Meeting.starts_at, Meeting.id)))
@@ -543,7 +538,7 @@ def send_reminders(today: date | None = None) -> int:
             .where(
                 Meeting.starts_at >= start,
                 Meeting.starts_at < end,
-                Meeting.published_at.is_not(None),
+                visibility.published_clause(),
                 Meeting.cancelled_at.is_(None),
                 MeetingRegistration.status == RegistrationStatus.CONFIRMED,
                 MeetingRegistration.reminded_at.is_(None),

@@ -16,7 +16,7 @@ from core import clock
 from core.db import db
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
-from participation.meetings import ics, services
+from participation.meetings import ics, services, visibility
 from participation.meetings.forms import (
     CancelForm,
     ConfirmForm,
@@ -41,7 +41,7 @@ def _user() -> User | None:
 
 def _visible(meeting_id: int) -> Meeting:
     meeting = services.get_meeting(meeting_id)
-    if meeting is None or not (services.is_public(meeting) or is_staff_member(_user())):
+    if meeting is None or not (visibility.is_public(meeting) or is_staff_member(_user())):
         raise NotFound()
     return meeting
 
@@ -79,7 +79,7 @@ def show(meeting_id: int):
         refusal=services.registration_refusal(meeting),
         form=ConfirmForm() if user else None,  # no session for anonymous readers
         proposals=services.linked_proposals(meeting) if meeting.minutes_published_at else [],
-        is_public=services.is_public(meeting),
+        is_public=visibility.is_public(meeting),
         staff_view=is_staff_member(user)
         and user.staff_role in (StaffRole.ADMIN, StaffRole.MODERATOR),
     )

@@ -10,9 +10,6 @@ from core.routing import TENANT_SITE
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder."""
     from participation.opendata import demo  # noqa: F401 - registers the seeder
-    from participation.opendata.tools import register_all
-
-    register_all()  # the datasets of the other tools present in this build
     from participation.opendata.tasks import opendata_cli
     from participation.opendata.views import bp
 

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
     from participation.problems import (
         demo,  # noqa: F401 - registers its seeder
+        opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
     )
     from participation.problems.views import bp, staff_bp

@@ -32,6 +32,7 @@ from core.mail import send_mail
 from core.routing import parse_int
 from participation.accounts.models import Service, StaffRole, User
 from participation.engagement import services as engagement
+from participation.problems import visibility
 from participation.problems.models import (
     FINAL_STATUSES,
     STATUS_ORDER,
@@ -264,25 +265,10 @@ def get_report(report_id: int, lock: bool = False) -> ProblemReport | None:
     return db.session.scalar(_report_query().where(ProblemReport.id == report_id))
 
 
-def is_public(report: ProblemReport) -> bool:
-    """Shown to everyone unless hidden by moderation or written by a blocked account."""
-    return report.hidden_at is None and not (
-        report.reporter is not None and report.reporter.blocked_at is not None
-    )
-
-
 def public_name(report: ProblemReport) -> str:
     if report.is_anonymous or report.reporter is None:
         return User.ANONYMOUS_NAME
     return report.reporter.public_name
-
-
-def _public_clause():
-    blocked = sa.select(User.id).where(User.blocked_at.is_not(None))
-    return sa.and_(
-        ProblemReport.hidden_at.is_(None),
-        sa.or_(ProblemReport.reporter_id.is_(None), ProblemReport.reporter_id.not_in(blocked)),
-    )
 
 
 def _parse_status(value) -> ProblemStatus | None:
@@ -331,7 +317,7 @@ def _newest_first(select: sa.Select, page: int, per_page: int) -> Pagination:
 
 
 def public_reports(query: ListQuery, per_page: int = PUBLIC_PER_PAGE) -> Pagination:
-    select = _report_query().where(_public_clause())
+    select = _report_query().where(visibility.public_clause())
     if query.status:
         select = select.where(ProblemReport.status == query.status)
     if query.category_id:
@@ -356,7 +342,7 @@ def public_events(
 def status_counts(public_only: bool = True) -> dict[ProblemStatus, int]:
     query = sa.select(ProblemReport.status, sa.func.count()).group_by(ProblemReport.status)
     if public_only:
-        query = query.where(_public_clause())
+        query = query.where(visibility.public_clause())
     counts = dict.fromkeys(ProblemStatus, 0)
     counts.update(dict(db.session.execute(query).all()))
     return counts
@@ -587,7 +573,7 @@ def map_centre() -> tuple[float, float, int]:
             sa.func.avg(ProblemReport.latitude),
             sa.func.avg(ProblemReport.longitude),
             sa.func.count(ProblemReport.latitude),
-        ).where(_public_clause())
+        ).where(visibility.public_clause())
     ).one()
     if count:
         return float(lat), float(lon), 13

@@ -18,7 +18,7 @@ from core.errors import abort_with, render_error
 from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
-from participation.problems import services
+from participation.problems import services, visibility
 from participation.problems.forms import AssignForm, CategoryForm, HideForm, ReportForm, StatusForm
 from participation.problems.models import ProblemCategory, ProblemReport, ProblemStatus
 from participation.problems.services import ProblemError
@@ -54,7 +54,7 @@ def _visible_report(report_id: int) -> ProblemReport:
     report = services.get_report(report_id)
     if report is None:
         raise NotFound()
-    if services.is_public(report) or is_staff_member(_user()):
+    if visibility.is_public(report) or is_staff_member(_user()):
         return report
     if report.hidden_at is not None:
         abort_with(404, _("Ce signalement a été masqué par la modération."))
@@ -90,7 +90,7 @@ def show(report_id: int):
         events=services.public_events(report),
         status_label=services.status_label,
         public_name=services.public_name(report),
-        is_public=services.is_public(report),
+        is_public=visibility.is_public(report),
         is_reporter=user is not None and report.reporter_id == user.id,
         can_handle=services.can_handle(user, report),
     )
@@ -102,7 +102,7 @@ def photo(report_id: int):
     if not report.image_name:
         raise NotFound()
     # Hidden reports' photos reach staff only (_visible_report), and are then not cached.
-    public = services.is_public(report)
+    public = visibility.is_public(report)
     return uploads.send_image(
         current_tenant().id, report.image_name, hideable=public, restricted=not public
     )

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     """Register the process pages on the tenant site (idempotent)."""
     from participation.processes import (
         demo,  # noqa: F401 - registers its seeder
+        opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
     )
     from participation.processes.views import bp, staff_bp

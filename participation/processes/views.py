@@ -32,7 +32,7 @@ from core.routing import arg_int
 from core.security.auth import two_factor_verified
 from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
-from participation.processes import services
+from participation.processes import services, visibility
 from participation.processes.forms import (
     NO_THEME,
     WHOLE_TERRITORY,
@@ -106,7 +106,7 @@ def index():
     theme_id = arg_int("theme")
     if theme_id not in {theme.id for theme in themes}:
         theme_id = None  # an unknown theme filters nothing
-    page = services.public_processes(today, status, theme_id, _page_number(), PER_PAGE)
+    page = services.public_process_page(today, status, theme_id, _page_number(), PER_PAGE)
     if not page.items and page.page > 1:  # past the last page
         abort(404)
     return render_template(
@@ -126,7 +126,7 @@ def show(process_id: int):
     process = services.get_process(process_id)
     if process is None:
         abort(404)
-    if process.state == ProcessState.DRAFT and not _staff_can_see_drafts():
+    if not visibility.is_public(process) and not _staff_can_see_drafts():
         abort(404)  # a draft does not exist for the public, not even as a 403
     today = clock.paris_today()
     return render_template(
@@ -145,7 +145,7 @@ def image(filename: str):
     process = services.process_with_image(filename)
     if process is None:
         abort(404)
-    if process.state == ProcessState.DRAFT:
+    if not visibility.is_public(process):
         # A draft's picture is the staff's until publication, and never cached.
         if not _staff_can_see_drafts():
             abort(404)

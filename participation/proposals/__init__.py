@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     """Register the proposal pages on the tenant site (idempotent)."""
     from participation.proposals import (
         demo,  # noqa: F401 - registers its seeder
+        opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
         services,
     )

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from core import charts
     from participation.surveys import (
         demo,  # noqa: F401 - registers its seeder
+        opendata,  # noqa: F401 - registers its open-data datasets
         services,
     )
     from participation.surveys.views import bp, staff_bp

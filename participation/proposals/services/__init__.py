@@ -50,7 +50,6 @@ from participation.proposals.services.queries import (
     get_proposal,
     get_proposal_for,
     has_supported,
-    is_public,
     list_proposals,
     lock_proposal,
     neighbourhoods,
@@ -105,6 +104,7 @@ from participation.proposals.services.supports import (
     remove_support,
     support_refusal,
 )
+from participation.proposals.visibility import is_public
 
 __all__ = [
     "BODY_MAX",

@@ -18,8 +18,9 @@ from core import clock
 from core.db import db
 from core.routing import parse_int
 from participation.accounts.models import Neighbourhood, User
-from participation.debates.models import Comment
-from participation.processes.models import Process, ProcessState, Theme
+from participation.processes import visibility as process_visibility
+from participation.processes.models import Process, Theme
+from participation.proposals import visibility
 from participation.proposals.models import Proposal, ProposalEvent, ProposalStatus, Support
 from participation.proposals.services.settings import status_labels
 from tenants import cache as tenant_values
@@ -87,7 +88,7 @@ def get_process(process_id: int) -> Process | None:
 
 
 def process_is_public(process: Process | None) -> bool:
-    return process is not None and process.state != ProcessState.DRAFT
+    return process_visibility.is_public(process)
 
 
 def _page_query(proposal_id: int):
@@ -127,19 +128,6 @@ def lock_proposal(proposal_id: int) -> Proposal | None:
         .where(Proposal.id == proposal_id)
         .with_for_update(of=Proposal)
         .execution_options(populate_existing=True)
-    )
-
-
-def author_is_blocked(proposal: Proposal) -> bool:
-    return proposal.author is not None and proposal.author.blocked_at is not None
-
-
-def is_public(proposal: Proposal) -> bool:
-    """Shown to everyone: not hidden by moderation, author not blocked, process published."""
-    return (
-        proposal.hidden_at is None
-        and not author_is_blocked(proposal)
-        and process_is_public(proposal.process)
     )
 
 
@@ -267,23 +255,14 @@ class Page:
         return self.page < self.pages
 
 
-def _not_blocked():
-    return ~sa.exists().where(User.id == Proposal.author_id, User.blocked_at.is_not(None))
-
-
 def french_tsquery(q: str):
     """The search words typed by a visitor, as a French full-text query (web syntax)."""
     return sa.func.websearch_to_tsquery(sa.literal_column("'french'::regconfig"), q)
 
 
 def public_proposals_query(process_id: int):
-    """Proposals of a process that everyone may see in lists (not withdrawn nor hidden)."""
-    return sa.select(Proposal).where(
-        Proposal.process_id == process_id,
-        Proposal.hidden_at.is_(None),
-        Proposal.withdrawn_at.is_(None),
-        _not_blocked(),
-    )
+    """Proposals of a process that everyone may see in lists (``visibility.listed_clause``)."""
+    return sa.select(Proposal).where(Proposal.process_id == process_id, visibility.listed_clause())
 
 
 def list_proposals(process_id: int, query: ListQuery, viewer: User | None = None) -> Page:
@@ -360,17 +339,7 @@ def list_proposals(process_id: int, query: ListQuery, viewer: User | None = None
 def _comment_count():
     """Visible comments of the row's proposal (a correlated count, served by the
     (proposal_id, created_at) index): no extra round trip for the cards."""
-    return (
-        sa.select(sa.func.count(Comment.id))
-        .where(
-            Comment.proposal_id == Proposal.id,
-            Comment.deleted_at.is_(None),
-            Comment.hidden_at.is_(None),
-        )
-        .correlate(Proposal)
-        .scalar_subquery()
-        .label("comment_count")
-    )
+    return visibility.comment_count().label("comment_count")
 
 
 def _supported_by(user_id: int | None):

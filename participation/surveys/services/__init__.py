@@ -53,7 +53,6 @@ from participation.surveys.services.queries import (
     count_responses,
     get_survey,
     grouped_public_surveys,
-    is_public,
     phase_surveys,
     process_choices,
     process_surveys,
@@ -66,6 +65,7 @@ from participation.surveys.services.results import (
     outcome_visible,
     results_visible,
 )
+from participation.surveys.visibility import is_public
 
 __all__ = [
     "ANONYMOUS_EDIT_REFUSAL",

@@ -11,13 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db
 from participation.processes.models import Phase, Process, ProcessState
+from participation.surveys import visibility
 from participation.surveys.models import (
     Survey,
     SurveyOption,
     SurveyQuestion,
     SurveyResponse,
     SurveySection,
-    SurveyState,
 )
 from participation.surveys.services.common import is_valid_id
 
@@ -39,16 +39,10 @@ def get_survey(survey_id: int, lock: bool = False) -> Survey | None:
     return db.session.scalar(query)
 
 
-def is_public(survey: Survey) -> bool:
-    return survey.is_published
-
-
 def public_surveys() -> list[Survey]:
     return list(
         db.session.scalars(
-            sa.select(Survey)
-            .where(Survey.state == SurveyState.PUBLISHED)
-            .order_by(Survey.closes_on.desc(), Survey.id.desc())
+            visibility.published_surveys().order_by(Survey.closes_on.desc(), Survey.id.desc())
         )
     )
 
@@ -93,8 +87,8 @@ def count_responses(survey: Survey) -> int:
 def surveys_of_process(process: Process) -> list[Survey]:
     return list(
         db.session.scalars(
-            sa.select(Survey)
-            .where(Survey.process_id == process.id, Survey.state == SurveyState.PUBLISHED)
+            visibility.published_surveys()
+            .where(Survey.process_id == process.id)
             .order_by(Survey.opens_on, Survey.id)
         )
     )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 from core.db import db
+from participation.surveys import visibility
 from participation.surveys.models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -315,10 +316,10 @@ def compute_results(survey: Survey, with_texts: bool = False) -> Results:
 def results_visible(survey: Survey, user) -> bool:
     if getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False):
         return True
-    return survey.is_published and survey.results_published_at is not None
+    return visibility.results_are_public(survey)
 
 
 def outcome_visible(survey: Survey, user) -> bool:
     if getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False):
         return bool(survey.outcome)
-    return survey.is_published and survey.outcome_published_at is not None
+    return visibility.outcome_is_public(survey)
