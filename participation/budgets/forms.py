@@ -8,17 +8,11 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField, optional_int
 from participation.budgets.models import VotingRule
 from participation.budgets.services import RULE_LABELS
 from participation.engagement.antispam import HoneypotForm
 from participation.staff.forms import DataRequired, InputRequired
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class ConfirmForm(FlaskForm):
