@@ -1,5 +1,5 @@
 """Forms of the participatory budget pages (CSRF through Flask-WTF). The rules themselves
-live in services.py; the forms only read and type the fields."""
+live in the services package; the forms only read and type the fields."""
 
 from __future__ import annotations
 
