@@ -88,7 +88,7 @@ def _sync_budget(spec: DemoBudget, today: date) -> Budget:
         budget.envelope = spec.envelope
     budget.process_id = process_id
     if budget.published_at is None:
-        budget.published_at = datetime.now(UTC)
+        budget.published_at = clock.utcnow()
     db.session.add(budget)
     db.session.flush()
     return budget
