@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.db import db
 from core.platform.models import PlatformRole, PlatformUser
+from core.security import limits
 from network.core.models import (
     SECTION_KEYS,
     MembershipStatus,
@@ -24,6 +25,15 @@ from network.core.models import (
     NetworkRole,
     NetworkRoleKind,
 )
+
+#: Members write to the library and the forum: enough for real use, not for a flood. Each
+#: page that publishes has a budget of its own.
+POSTING_LIMIT = "10 per minute;100 per hour"
+
+
+def posting_limit(view):
+    """Decorate a network view that publishes (a practice, a comment, a forum post)."""
+    return limits.posting_limit(view, limit=POSTING_LIMIT, scope=None)
 
 
 def get_network(slug: str) -> Network | None:

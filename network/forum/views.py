@@ -10,10 +10,10 @@ from core.db import db
 from core.routing import arg_int
 from core.security.auth import two_factor_required
 from network.core import access
+from network.core.access import posting_limit
 from network.forum import services
 from network.forum.forms import AnswerForm, QuestionForm
 from network.forum.services import ForumError
-from network.library.views import posting_limit
 
 bp = Blueprint("network_forum", __name__, url_prefix="/reseaux/<slug>/forum")
 

@@ -18,8 +18,8 @@ from flask_login import current_user
 from core.db import db
 from core.security.auth import two_factor_required
 from core.security.body_limits import upload_view
-from core.security.limits import limiter
 from network.core import access
+from network.core.access import posting_limit
 from network.library import services
 from network.library.forms import (
     TEMPLATE_ROWS,
@@ -32,17 +32,6 @@ from network.library.models import AdoptionStatus
 from network.library.services import LibraryError
 
 bp = Blueprint("network_library", __name__, url_prefix="/reseaux/<slug>/pratiques")
-
-#: Members write to the library: enough for real use, not for a flood.
-POSTING_LIMIT = "10 per minute;100 per hour"
-
-
-def _poster_key() -> str:
-    return f"network-post|{getattr(current_user, 'id', None)}|{request.remote_addr}"
-
-
-def posting_limit(view):
-    return limiter.limit(POSTING_LIMIT, key_func=_poster_key, methods=["POST"])(view)
 
 
 def _network(slug: str):
