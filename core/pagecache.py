@@ -60,7 +60,6 @@ import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as dt_time
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
 from redis.exceptions import RedisError
@@ -70,12 +69,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict
 
+from core import clock
 from core.generation import GenerationCounter
 from tenants.cache import dml_target
 from tenants.resolver import TENANT
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS
 
 GENERATION_KEY = "pnyx:{database}:t{tenant_id}:pages-generation"
 PAGE_KEY = "pnyx:{database}:t{tenant_id}:page:{generation}:{digest}"
@@ -384,7 +384,7 @@ def _plain_args():
 def seconds_to_keep(ttl: int, now: datetime | None = None) -> int:
     """``ttl``, but never past the next midnight in Paris: phases, votes and surveys open and
     close by the collectivité's day, so no page outlives the day it was rendered on."""
-    now = now or datetime.now(PARIS)
+    now = now or clock.paris_now()
     midnight = datetime.combine(now.date() + timedelta(days=1), dt_time(), tzinfo=PARIS)
     return max(1, min(ttl, math.ceil((midnight - now).total_seconds())))
 

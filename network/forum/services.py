@@ -4,11 +4,10 @@ through the mail job). Services add and flush, never commit."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from core import clock
 from core.db import db
 from core.mail import send_mail
 from core.platform.models import PlatformUser
@@ -83,7 +82,7 @@ def answer_question(
         body=_clean_body(body),
     )
     question.answers.append(answer)
-    question.last_activity_at = datetime.now(UTC)
+    question.last_activity_at = clock.utcnow()
     db.session.flush()
     for user in participants(question):
         if user.id == actor.id:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.errors import abort_with
 from core.routing import arg_int
 from core.security.auth import two_factor_required
 from network.core import access
@@ -25,13 +26,13 @@ def _network(slug: str):
 def _question(network, question_id: int):
     question = services.get_question(network, question_id)
     if question is None:
-        access.fail(404, _("Cette question n'existe pas."))
+        abort_with(404, _("Cette question n'existe pas."))
     return question
 
 
 def _require_poster(network) -> None:
     if not services.can_post(current_user, network):
-        access.fail(
+        abort_with(
             403,
             _("Seuls les agents des collectivités membres peuvent écrire au forum."),
         )
@@ -135,7 +136,7 @@ def delete_question(slug: str, question_id: int):
     network = _network(slug)
     question = _question(network, question_id)
     if not services.can_delete(current_user, question, network):
-        access.fail(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
+        abort_with(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
     if not _csrf_ok():
         abort(400)
     services.delete_post(question, current_user)
@@ -153,7 +154,7 @@ def delete_answer(slug: str, question_id: int, answer_id: int):
     if answer is None:
         abort(404)
     if not services.can_delete(current_user, answer, network):
-        access.fail(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
+        abort_with(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
     if not _csrf_ok():
         abort(400)
     services.delete_post(answer, current_user)
