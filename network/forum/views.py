@@ -42,15 +42,15 @@ def _require_poster(network) -> None:
 def index(slug: str):
     network = _network(slug)
     page = arg_int("page", 1)
-    rows, total = services.questions(network, page)
+    listed = services.questions(network, page)
     return render_template(
         "network/forum/index.html",
         network=network,
-        questions=rows,
-        total=total,
+        questions=listed.items,
+        total=listed.total,
         page=page,
-        pages=max(1, -(-total // services.PER_PAGE)),
-        counts=services.answer_counts([q.id for q in rows]),
+        pages=max(1, listed.pages),
+        counts=services.answer_counts([q.id for q in listed.items]),
         can_post=services.can_post(current_user, network),
     )
 
