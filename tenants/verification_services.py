@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from core import clock
 from core.db import db
 from core.mail import send_mail
+from core.platform.services import record_platform_action
 from tenants import official
 from tenants.models import Tenant, TenantStatus
 from tenants.verification import (
@@ -83,14 +84,6 @@ _DOMAIN_RE = re.compile(
 
 class VerificationError(ValueError):
     """A French, user-facing reason why a verification action is refused."""
-
-
-def _audit(action: str, actor_id: int | None, target_type: str, target_id, **details) -> None:
-    from core.platform.services import record_platform_action
-
-    record_platform_action(
-        action, actor_id=actor_id, target_type=target_type, target_id=target_id, **details
-    )
 
 
 def operator_address() -> str:
@@ -169,7 +162,7 @@ def add_official_domain(
     )
     db.session.add(row)
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.domain_added",
         actor_id,
         "collectivite",
@@ -181,7 +174,7 @@ def add_official_domain(
 
 
 def remove_official_domain(row: OfficialEmailDomain, actor_id: int | None) -> None:
-    _audit(
+    record_platform_action(
         "verification.domain_removed",
         actor_id,
         "collectivite",
@@ -370,7 +363,7 @@ def approve(
     if tenant is not None:
         tenant.mark_verified(now)
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.approved",
         actor_id,
         "tenant",
@@ -392,7 +385,7 @@ def ask_for_more(request: VerificationRequest, message: str | None, actor_id: in
     request.info_requested = _reason(message, _("Indiquez ce qui manque à la demande."))
     request.state = VerificationState.MORE_INFO
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.more_info_requested",
         actor_id,
         "tenant",
@@ -420,7 +413,7 @@ def reject(request: VerificationRequest, reason: str | None, actor_id: int) -> N
     request.decided_at = clock.utcnow()
     request.decided_by = actor_id
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.rejected",
         actor_id,
         "tenant",
@@ -441,7 +434,7 @@ def release_space(tenant: Tenant, actor_id: int | None, reason: str) -> str | No
     path = None
     if tenant.status != TenantStatus.ARCHIVED:
         path = str(archive_tenant(tenant))
-    _audit(
+    record_platform_action(
         "tenant.released",
         actor_id,
         "tenant",
@@ -476,7 +469,7 @@ def suspend_now(tenant: Tenant, actor_id: int) -> None:
             _("%(name)s ne peut pas être suspendu dans son état actuel.", name=tenant.name)
         ) from None
     db.session.flush()
-    _audit("tenant.suspended", actor_id, "tenant", tenant.id, slug=tenant.slug)
+    record_platform_action("tenant.suspended", actor_id, "tenant", tenant.id, slug=tenant.slug)
 
 
 def lift_suspension(tenant: Tenant, actor_id: int) -> None:
@@ -489,7 +482,9 @@ def lift_suspension(tenant: Tenant, actor_id: int) -> None:
     except InvalidTenantTransition as error:
         raise VerificationError(str(error)) from None
     db.session.flush()
-    _audit("tenant.reactivated", actor_id, "tenant", tenant.id, status=tenant.status.value)
+    record_platform_action(
+        "tenant.reactivated", actor_id, "tenant", tenant.id, status=tenant.status.value
+    )
 
 
 # --------------------------------------------------------------------------- disputes
@@ -551,7 +546,7 @@ def _decide(dispute: TenantDispute, state: DisputeState, note: str | None, actor
     dispute.decided_at = clock.utcnow()
     dispute.decided_by = actor_id
     db.session.flush()
-    _audit(
+    record_platform_action(
         f"dispute.{state.value}",
         actor_id,
         "tenant",
