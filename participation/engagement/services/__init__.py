@@ -10,8 +10,9 @@ E-mails and jobs are enqueued for after that commit (``core.jobs.enqueue_after_c
 - :mod:`.moderation`: reports, hiding and restoring content, blocking accounts, the queue.
 
 Unsubscribe links are :mod:`participation.engagement.unsubscribe` and the notification
-e-mails and daily digest :mod:`participation.engagement.tasks` (below and above these
-services respectively). This module re-exports the names the rest of the code uses.
+e-mails and daily digest :mod:`participation.engagement.tasks`: both sit below these services
+(``notifications`` enqueues the e-mail job; the jobs never import the services). This module
+re-exports the names the rest of the code uses.
 """
 
 from participation.engagement.services.follows import (

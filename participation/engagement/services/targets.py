@@ -42,6 +42,21 @@ class EngagementError(Exception):
     """A rule was broken; the message is French and can be shown as it is."""
 
 
+def required_tenant() -> TenantRef:
+    tenant = current_tenant()
+    if tenant is None:
+        raise RuntimeError("engagement services need a current tenant")
+    return tenant
+
+
+def as_target_type(value: TargetType | str) -> TargetType:
+    """``value`` as a :class:`TargetType`; an unknown one is an :class:`EngagementError`."""
+    try:
+        return TargetType(value)
+    except ValueError as exc:
+        raise EngagementError(_("Ce type de contenu n'existe pas.")) from exc
+
+
 @dataclass(frozen=True)
 class Target:
     """One kind of content engagement may point at."""
@@ -90,7 +105,8 @@ def _no_page(target_id: int) -> None:
 
 
 def registered_targets() -> list[Target]:
-    """Every registered kind, in the order of :class:`TargetType` (whoever registered first)."""
+    """Every registered kind in the order of :class:`TargetType`, whatever the order the
+    features registered them in."""
     order = list(TargetType)
     return sorted(_registry.values(), key=lambda target: order.index(target.kind))
 
@@ -115,21 +131,6 @@ def moderated_models() -> dict[TargetType, type]:
 
 
 # --------------------------------------------------------------------------- lookups
-
-
-def required_tenant() -> TenantRef:
-    tenant = current_tenant()
-    if tenant is None:
-        raise RuntimeError("engagement services need a current tenant")
-    return tenant
-
-
-def as_target_type(value: TargetType | str) -> TargetType:
-    """``value`` as a :class:`TargetType`; an unknown one is an :class:`EngagementError`."""
-    try:
-        return TargetType(value)
-    except ValueError as exc:
-        raise EngagementError(_("Ce type de contenu n'existe pas.")) from exc
 
 
 def get_target(target_type: TargetType | str, target_id: int):
