@@ -28,6 +28,7 @@ from participation.debates.services.debates import (
     announce_contribution,
     checked_text,
     closed_reason,
+    delete_by_author,
 )
 from participation.engagement import services as engagement
 from participation.engagement.comments import COMMENT_MAX_DEPTH, COMMENTS_PER_PAGE, Comment
@@ -227,13 +228,12 @@ def edit_comment(comment: Comment, user: User, body: str) -> Comment:
 
 def delete_comment(comment: Comment, user: User) -> None:
     """Soft delete by the author: "Commentaire supprimé" stays in place, replies too."""
-    if comment.author_id != user.id:
-        raise DebateError(_("Seul l'auteur d'un commentaire peut le supprimer."))
-    if comment.deleted_at is not None:
-        raise DebateError(_("Ce commentaire est déjà supprimé."))
-    comment.deleted_at = clock.utcnow()
-    comment.body = ""  # the author wanted it gone: nothing is kept
-    db.session.flush()
+    delete_by_author(
+        comment,
+        user,
+        _("Seul l'auteur d'un commentaire peut le supprimer."),
+        _("Ce commentaire est déjà supprimé."),
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,7 @@ from core.markdown import plain_text
 from participation.accounts.models import User
 from participation.debates.models import Argument, Debate, DebateState, Side
 from participation.engagement import services as engagement
+from participation.engagement.comments import Comment
 from participation.engagement.models import TargetType
 from participation.processes.models import Process, ProcessState
 
@@ -244,20 +245,20 @@ def update_debate(
     return debate
 
 
-def close_debate(debate: Debate, actor: User) -> None:
-    if debate.state == DebateState.CLOSED:
-        raise DebateError(_("Ce débat est déjà clos."))
-    debate.state = DebateState.CLOSED
+def _set_state(debate: Debate, state: DebateState, actor: User, action: str, already: str):
+    if debate.state == state:
+        raise DebateError(already)
+    debate.state = state
     db.session.flush()
-    audit("debate.closed", actor, "debate", debate.id)
+    audit(action, actor, "debate", debate.id)
+
+
+def close_debate(debate: Debate, actor: User) -> None:
+    _set_state(debate, DebateState.CLOSED, actor, "debate.closed", _("Ce débat est déjà clos."))
 
 
 def reopen_debate(debate: Debate, actor: User) -> None:
-    if debate.state == DebateState.OPEN:
-        raise DebateError(_("Ce débat est déjà ouvert."))
-    debate.state = DebateState.OPEN
-    db.session.flush()
-    audit("debate.reopened", actor, "debate", debate.id)
+    _set_state(debate, DebateState.OPEN, actor, "debate.reopened", _("Ce débat est déjà ouvert."))
 
 
 # --------------------------------------------------------------------------- arguments
@@ -350,15 +351,26 @@ def add_argument(
     return argument
 
 
+def delete_by_author(row: Argument | Comment, user: User, not_author: str, already: str) -> None:
+    """Soft delete of an argument or a comment by its author: it shows as deleted in place,
+    its replies stay. ``not_author`` and ``already`` are the French refusals."""
+    if row.author_id != user.id:
+        raise DebateError(not_author)
+    if row.deleted_at is not None:
+        raise DebateError(already)
+    row.deleted_at = clock.utcnow()
+    row.body = ""  # the author wanted it gone: nothing is kept
+    db.session.flush()
+
+
 def delete_argument(argument: Argument, user: User) -> None:
     """The author removes their argument: it shows "Argument supprimé", replies stay."""
-    if argument.author_id != user.id:
-        raise DebateError(_("Seul l'auteur d'un argument peut le supprimer."))
-    if argument.deleted_at is not None:
-        raise DebateError(_("Cet argument est déjà supprimé."))
-    argument.deleted_at = clock.utcnow()
-    argument.body = ""  # the author wanted it gone: nothing is kept
-    db.session.flush()
+    delete_by_author(
+        argument,
+        user,
+        _("Seul l'auteur d'un argument peut le supprimer."),
+        _("Cet argument est déjà supprimé."),
+    )
 
 
 # --------------------------------------------------------------------------- loading

@@ -257,17 +257,9 @@ def block_user(user: User, reason: str, moderator: User) -> dict[str, int]:
     settled = _settle_reports(pairs, ReportStatus.RESOLVED, moderator, reason)
     if user.email:
         _mail_block_notice(user, reason)
-    audit(
-        "moderation.block_user",
-        moderator,
-        "user",
-        user.id,
-        reason=reason,
-        hidden=hidden,
-        reports=settled,
+    _account_moderated(
+        "moderation.block_user", user, moderator, reason=reason, hidden=hidden, reports=settled
     )
-    db.session.flush()
-    _expire_moderated()
     return hidden
 
 
@@ -312,18 +304,22 @@ def unblock_user(user: User, reason: str, moderator: User) -> dict[str, int]:
     previous = user.blocked_reason
     user.blocked_at = None
     user.blocked_reason = None
-    audit(
+    _account_moderated(
         "moderation.unblock_user",
+        user,
         moderator,
-        "user",
-        user.id,
         reason=reason,
         previous=previous,
         restored=restored,
     )
+    return restored
+
+
+def _account_moderated(action: str, user: User, moderator: User, **details) -> None:
+    """Log a block or an unblock, then forget the rows its bulk updates changed."""
+    audit(action, moderator, "user", user.id, **details)
     db.session.flush()
     _expire_moderated()
-    return restored
 
 
 def _expire_moderated() -> None:
