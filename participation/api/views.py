@@ -34,7 +34,8 @@ from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import Param, api_get, document
 from participation.debates import visibility as debate_visibility
-from participation.debates.models import Argument, Comment, Debate, Side
+from participation.debates.models import Argument, Debate, Side
+from participation.engagement.comments import Comment
 from participation.processes import services as process_services
 from participation.processes import visibility as process_visibility
 from participation.processes.models import Process

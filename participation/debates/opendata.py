@@ -9,7 +9,8 @@ from sqlalchemy.orm import joinedload
 from core.db import db
 from participation.accounts.visibility import published_clause
 from participation.debates import visibility
-from participation.debates.models import Argument, Comment, Debate
+from participation.debates.models import Argument, Debate
+from participation.engagement.comments import Comment
 from participation.opendata.services import (
     AUTHOR_KIND,
     ID,

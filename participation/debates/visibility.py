@@ -16,7 +16,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from participation.debates.models import Argument, Comment, Debate
+from participation.debates.models import Argument, Debate
+from participation.engagement.comments import Comment
 from participation.processes import visibility as process_visibility
 from participation.processes.models import Process
 from participation.proposals import visibility as proposal_visibility

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         demo,  # noqa: F401 - registers its seeder
         opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.processes.views import bp, staff_bp
 

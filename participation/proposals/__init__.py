@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
         services,
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.proposals.views import bp, staff_bp
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from participation.accounts.visibility import is_blocked, not_blocked_clause, visible_clause
-from participation.debates.models import Comment
+from participation.engagement.comments import Comment
 from participation.processes import visibility as process_visibility
 from participation.processes.models import Process
 from participation.proposals.models import Proposal, ProposalEventKind
