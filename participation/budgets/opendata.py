@@ -11,7 +11,8 @@ from core import clock
 from core.db import db
 from participation.budgets import services, visibility
 from participation.budgets.models import Budget, BudgetProject, ProjectStatus
-from participation.opendata.services import ID, Dataset, Field, iso, page_url, register_dataset
+from participation.opendata import services as opendata
+from participation.opendata.services import ID, Dataset, Field
 
 BUDGET_FIELDS = (
     ID,
@@ -58,9 +59,9 @@ def budget_rows():
             budget.envelope,
             budget.rule.value,
             budget.phase(today).value,
-            iso(budget.vote_starts_on),
-            iso(budget.vote_ends_on),
-            page_url("budgets.show", budget_id=budget.id),
+            opendata.iso(budget.vote_starts_on),
+            opendata.iso(budget.vote_ends_on),
+            opendata.page_url("budgets.show", budget_id=budget.id),
         )
 
 
@@ -95,10 +96,10 @@ def project_rows():
             )
 
 
-register_dataset(
+opendata.register_dataset(
     Dataset("budgets.csv", "Budgets participatifs publiés", BUDGET_FIELDS, budget_rows)
 )
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "budgets-projets.csv",
         "Projets des budgets participatifs, analyse et résultats",

@@ -11,16 +11,8 @@ from participation.accounts.visibility import published_clause
 from participation.debates import visibility
 from participation.debates.models import Argument, Debate
 from participation.engagement.comments import Comment
-from participation.opendata.services import (
-    AUTHOR_KIND,
-    ID,
-    Dataset,
-    Field,
-    author_kind,
-    iso,
-    page_url,
-    register_dataset,
-)
+from participation.opendata import services as opendata
+from participation.opendata.services import AUTHOR_KIND, ID, Dataset, Field
 from participation.proposals import visibility as proposal_visibility
 
 DEBATE_FIELDS = (
@@ -60,8 +52,8 @@ def debate_rows():
             debate.question,
             debate.description or "",
             debate.state.value,
-            iso(debate.created_at),
-            page_url("debates.show", debate_id=debate.id),
+            opendata.iso(debate.created_at),
+            opendata.page_url("debates.show", debate_id=debate.id),
         )
 
 
@@ -79,9 +71,9 @@ def argument_rows():
             argument.debate_id,
             argument.parent_id or "",
             argument.side.value,
-            author_kind(argument.author),
+            opendata.author_kind(argument.author),
             argument.body,
-            iso(argument.created_at),
+            opendata.iso(argument.created_at),
         )
 
 
@@ -105,14 +97,14 @@ def comment_rows():
             comment.id,
             *target,
             comment.parent_id or "",
-            author_kind(comment.author),
+            opendata.author_kind(comment.author),
             comment.body,
-            iso(comment.created_at),
+            opendata.iso(comment.created_at),
         )
 
 
-register_dataset(Dataset("debats.csv", "Débats", DEBATE_FIELDS, debate_rows))
-register_dataset(
+opendata.register_dataset(Dataset("debats.csv", "Débats", DEBATE_FIELDS, debate_rows))
+opendata.register_dataset(
     Dataset("arguments.csv", "Arguments pour et contre des débats", ARGUMENT_FIELDS, argument_rows)
 )
-register_dataset(Dataset("commentaires.csv", "Commentaires", COMMENT_FIELDS, comment_rows))
+opendata.register_dataset(Dataset("commentaires.csv", "Commentaires", COMMENT_FIELDS, comment_rows))

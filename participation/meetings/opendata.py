@@ -7,7 +7,8 @@ from __future__ import annotations
 from core.db import db
 from participation.meetings import services, visibility
 from participation.meetings.models import Meeting
-from participation.opendata.services import ID, Dataset, Field, iso, page_url, register_dataset
+from participation.opendata import services as opendata
+from participation.opendata.services import ID, Dataset, Field
 
 MEETING_FIELDS = (
     ID,
@@ -35,16 +36,18 @@ def meeting_rows():
             meeting.process_id or "",
             meeting.title,
             meeting.description or "",
-            iso(meeting.starts_at),
-            iso(meeting.ends_at),
+            opendata.iso(meeting.starts_at),
+            opendata.iso(meeting.ends_at),
             meeting.address or "",
             meeting.online_url or "",
             "" if meeting.capacity is None else meeting.capacity,
             counts[meeting.id].confirmed,
-            iso(meeting.cancelled_at),
+            opendata.iso(meeting.cancelled_at),
             meeting.minutes if visibility.minutes_are_public(meeting) else "",
-            page_url("meetings.show", meeting_id=meeting.id),
+            opendata.page_url("meetings.show", meeting_id=meeting.id),
         )
 
 
-register_dataset(Dataset("reunions.csv", "Réunions publiques", MEETING_FIELDS, meeting_rows))
+opendata.register_dataset(
+    Dataset("reunions.csv", "Réunions publiques", MEETING_FIELDS, meeting_rows)
+)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy.orm import joinedload
 
 from core.db import db
-from participation.opendata.services import ID, Dataset, Field, iso, page_url, register_dataset
+from participation.opendata import services as opendata
+from participation.opendata.services import ID, Dataset, Field
 from participation.problems import visibility
 from participation.problems.models import ProblemReport, ProblemStatus
 
@@ -42,13 +43,13 @@ def problem_rows():
             "" if report.longitude is None else report.longitude,
             report.status.value,
             report.status_reason if report.status == ProblemStatus.REJECTED else "",
-            iso(report.created_at),
-            iso(report.resolved_at),
-            page_url("problems.show", report_id=report.id),
+            opendata.iso(report.created_at),
+            opendata.iso(report.resolved_at),
+            opendata.page_url("problems.show", report_id=report.id),
         )
 
 
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "signalements.csv",
         "Signalements de problèmes dans l'espace public",

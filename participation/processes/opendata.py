@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from core import clock
 from core.db import db
-from participation.opendata.services import ID, Dataset, Field, iso, page_url, register_dataset
+from participation.opendata import services as opendata
+from participation.opendata.services import ID, Dataset, Field
 from participation.processes import services, visibility
 from participation.processes.models import Process
 
@@ -67,10 +68,10 @@ def process_rows():
             overview.status.value,
             process.theme.name if process.theme else "",
             process.neighbourhood.name if process.neighbourhood else "",
-            iso(overview.starts_on),
-            iso(overview.ends_on),
-            iso(process.published_at),
-            page_url("processes.show", process_id=process.id),
+            opendata.iso(overview.starts_on),
+            opendata.iso(overview.ends_on),
+            opendata.iso(process.published_at),
+            opendata.page_url("processes.show", process_id=process.id),
         )
 
 
@@ -83,13 +84,13 @@ def phase_rows():
                 phase.position,
                 phase.kind.value,
                 phase.title,
-                iso(phase.starts_on),
-                iso(phase.ends_on),
+                opendata.iso(phase.starts_on),
+                opendata.iso(phase.ends_on),
                 " ".join(services.phase_actions(phase)),
             )
 
 
-register_dataset(
+opendata.register_dataset(
     Dataset("demarches.csv", "Démarches publiées et archivées", PROCESS_FIELDS, process_rows)
 )
-register_dataset(Dataset("phases.csv", "Phases des démarches", PHASE_FIELDS, phase_rows))
+opendata.register_dataset(Dataset("phases.csv", "Phases des démarches", PHASE_FIELDS, phase_rows))

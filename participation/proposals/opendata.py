@@ -9,16 +9,8 @@ from sqlalchemy.orm import joinedload
 
 from core.db import db
 from participation.accounts.visibility import published_clause
-from participation.opendata.services import (
-    AUTHOR_KIND,
-    ID,
-    Dataset,
-    Field,
-    author_kind,
-    iso,
-    page_url,
-    register_dataset,
-)
+from participation.opendata import services as opendata
+from participation.opendata.services import AUTHOR_KIND, ID, Dataset, Field
 from participation.proposals import services, visibility
 from participation.proposals.models import Proposal, ProposalEvent
 
@@ -81,20 +73,20 @@ def proposal_rows():
             proposal.process_id,
             proposal.title,
             proposal.body,
-            author_kind(proposal.author),
+            opendata.author_kind(proposal.author),
             proposal.theme.name if proposal.theme else "",
             proposal.neighbourhood.name if proposal.neighbourhood else "",
             proposal.status.value,
             labels[proposal.status],
             proposal.status_reason if proposal.status.value == "rejected" else "",
             proposal.answer or "",
-            iso(proposal.answered_at) if proposal.answer else "",
+            opendata.iso(proposal.answered_at) if proposal.answer else "",
             proposal.supports_count,
             comment_count,
             "" if proposal.latitude is None else proposal.latitude,
             "" if proposal.longitude is None else proposal.longitude,
-            iso(proposal.created_at),
-            page_url("proposals.show", proposal_id=proposal.id),
+            opendata.iso(proposal.created_at),
+            opendata.page_url("proposals.show", proposal_id=proposal.id),
         )
 
 
@@ -117,11 +109,11 @@ def event_rows():
             event.from_status or "",
             event.to_status or "",
             event.body or "",
-            iso(event.created_at),
+            opendata.iso(event.created_at),
         )
 
 
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "propositions.csv",
         "Propositions des habitant·es et réponses officielles",
@@ -129,7 +121,7 @@ register_dataset(
         proposal_rows,
     )
 )
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "historique-reponses.csv",
         "Historique public des propositions (statuts et réponses)",

@@ -5,7 +5,8 @@ results, aggregates only: never a free-text answer)."""
 from __future__ import annotations
 
 from core.db import db
-from participation.opendata.services import ID, Dataset, Field, iso, page_url, register_dataset
+from participation.opendata import services as opendata
+from participation.opendata.services import ID, Dataset, Field
 from participation.surveys import services, visibility
 from participation.surveys.models import Survey
 
@@ -52,11 +53,11 @@ def survey_rows():
             survey.process_id or "",
             survey.title,
             survey.summary or "",
-            iso(survey.opens_on),
-            iso(survey.closes_on),
+            opendata.iso(survey.opens_on),
+            opendata.iso(survey.closes_on),
             "oui" if visibility.results_are_public(survey) else "non",
             survey.outcome if visibility.outcome_is_public(survey) else "",
-            page_url("surveys.show", survey_id=survey.id),
+            opendata.page_url("surveys.show", survey_id=survey.id),
         )
 
 
@@ -77,7 +78,7 @@ def result_rows():
                 yield (*base, "", "", "", q.average if q.average is not None else "")
 
 
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "consultations.csv",
         "Consultations (questionnaires) publiées",
@@ -85,7 +86,7 @@ register_dataset(
         survey_rows,
     )
 )
-register_dataset(
+opendata.register_dataset(
     Dataset(
         "consultations-resultats.csv",
         "Résultats publiés des consultations (agrégats, jamais les réponses libres)",
