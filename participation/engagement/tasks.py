@@ -32,6 +32,7 @@ from participation.accounts.models import NotificationFrequency, User
 from participation.engagement.models import Notification
 from participation.engagement.unsubscribe import unsubscribe_token
 from tenants.context import TenantRef, current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
@@ -199,16 +200,6 @@ def _send_digest(tenant: TenantRef, user_id: int) -> bool:
 
 
 # --------------------------------------------------------------------------- scheduling
-
-
-def active_tenant_ids(slug: str | None = None) -> list[int]:
-    query = "SELECT id FROM public.tenants WHERE status = 'active'"
-    params = {}
-    if slug:
-        query += " AND slug = :slug"
-        params["slug"] = slug
-    with db.engine.connect() as conn:
-        return [row[0] for row in conn.execute(sa.text(query + " ORDER BY id"), params)]
 
 
 def enqueue_daily_digests(slug: str | None = None, day: date | None = None) -> list[int]:
