@@ -35,6 +35,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 
 from core import clock
 from core.db import db
+from core.security.redirects import safe_next_path
 
 login_manager = LoginManager()
 login_manager.login_message = _l("Merci de vous connecter pour accéder à cette page.")
@@ -272,8 +273,6 @@ def two_factor_required(view: Callable) -> Callable:
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """A local path to go back to after a form; never another host (open redirect)."""
-    from core.i18n import safe_next_path
-
     return safe_next_path(target, default)
 
 

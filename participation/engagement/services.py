@@ -36,10 +36,10 @@ from werkzeug.routing import BuildError
 from core import clock
 from core.audit import record_action
 from core.db import db
-from core.i18n import safe_next_path
 from core.jobs import enqueue_after_commit
 from core.markdown import plain_text
 from core.routing import TENANT_SITE
+from core.security.redirects import safe_next_path
 from participation.accounts.models import NotificationFrequency, User
 from participation.debates.models import (
     COMMENT_PAGE_ARG,
