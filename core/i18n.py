@@ -38,6 +38,7 @@ from flask_babel import gettext as _
 
 from core.extensions import babel
 from core.routing import TENANT_SITE
+from core.security.auth import keep_across_logins
 from core.security.redirects import safe_next_path
 
 DEFAULT_LOCALE = "fr"
@@ -144,6 +145,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    # A language chosen by hand outlives the log-in and the log-out.
+    keep_across_logins(SESSION_KEY)
 
     # The same route on both sites, as /healthz (core.health).
     platform = Blueprint("i18n", __name__)
