@@ -100,7 +100,7 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "billing.tasks.process_stripe_event": "webhook",
     "network.benchmarks.tasks.refresh_tenant_metrics": "metrics",
     "network.library.tasks.copy_practice_template": "tenant-task",
-    "core.cron.enqueue_notification_digests": "periodic",
+    "participation.engagement.cron.enqueue_notification_digests": "periodic",
     "core.cron.purge_job_records": "periodic",
     "participation.meetings.tasks.send_all_meeting_reminders": "periodic",
     "participation.opendata.tasks.enqueue_nightly_bundles": "periodic",
