@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from participation.processes import (
         demo,  # noqa: F401 - registers its seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.processes.views import bp, staff_bp
 
