@@ -105,3 +105,7 @@ def init_app(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(403, str(exc))
+
+    from billing.signup_views import init_signup
+
+    init_signup(app)  # the self-service sign-up pages, on the platform site

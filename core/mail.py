@@ -105,7 +105,7 @@ def send_mail(to: str, template: str, *, headers: dict | None = None, **context)
         deliver_mail,
         message.to_dict(),
         queue="default",
-        # Retries: the "mail" policy of core.jobs.RETRY_POLICIES.
+        # Retries: the "mail" policy of core.queues.RETRY_POLICIES.
         # rq logs the description: the default one would be the whole mail, links included.
         description=f"deliver_mail({template})",
     )

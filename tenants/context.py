@@ -114,14 +114,3 @@ def tenant_job_id(tenant_id: int, name: str, key: Any = "") -> str:
     """Job ids carry the tenant id (ARCHITECTURE rule 8); rq allows [A-Za-z0-9_-] only."""
     raw = f"t{int(tenant_id)}-{name}-{key}" if key != "" else f"t{int(tenant_id)}-{name}"
     return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
-
-
-def active_tenant_ids(slug: str | None = None) -> list[int]:
-    """The active tenants a nightly job fans out over (one of them with ``slug``), by id."""
-    query = "SELECT id FROM public.tenants WHERE status = 'active'"
-    params = {}
-    if slug:
-        query += " AND slug = :slug"
-        params["slug"] = slug
-    with db.engine.connect() as conn:
-        return [row[0] for row in conn.execute(sa.text(query + " ORDER BY id"), params)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from participation.accounts import services
 from participation.accounts.models import User
 from participation.accounts.personal_data import retention_periods
 from tenants.context import current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
@@ -50,38 +52,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-# --------------------------------------------------------------------------- budgets
+# --------------------------------------------------------------------------- features' rules
+
+# Features with a retention rule of their own (budgets purge their census lists) register it
+# here, from their personal_data module: name of the count in the job's result -> rule.
+FEATURE_RULES: dict[str, Callable[[datetime], int]] = {}
 
 
-def purge_budget_census(now: datetime | None = None) -> int:
-    """Census lists and eligibility records of budgets whose results are old enough.
-    Returns the number of budgets purged."""
-    from participation.budgets.models import Budget, CensusEntry, Eligibility, Voter
-
-    now = now or clock.utcnow()
-    # Results are published the day after the vote closes (Budget.phase).
-    last_vote_day = months_before(now, retention_periods()["census_months"]).date() - timedelta(
-        days=1
-    )
-    budgets = db.session.scalars(
-        sa.select(Budget)
-        .where(Budget.vote_ends_on < last_vote_day, Budget.personal_data_purged_at.is_(None))
-        .with_for_update(skip_locked=True)
-    ).all()
-    for budget in budgets:
-        db.session.execute(
-            sa.update(Voter)
-            .where(Voter.budget_id == budget.id)
-            .values(census_entry_id=None, voter_label=None)
-        )
-        db.session.execute(sa.delete(Eligibility).where(Eligibility.budget_id == budget.id))
-        db.session.execute(sa.delete(CensusEntry).where(CensusEntry.budget_id == budget.id))
-        budget.personal_data_purged_at = now
-    db.session.flush()
-    return len(budgets)
-
-
-# --------------------------------------------------------------------------- accounts
+def register_rule(result_key: str, rule: Callable[[datetime], int]) -> None:
+    """Run ``rule(now)`` in every tenant's daily retention job; it returns how many rows or
+    records it purged, reported under ``result_key``."""
+    FEATURE_RULES[result_key] = rule
 
 
 def _last_activity():
@@ -208,8 +189,8 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
     from participation.accounts.tasks import purge_expired_exports
 
     now = datetime.fromisoformat(now_iso) if now_iso else clock.utcnow()
-    result = {
-        "budgets_purged": purge_budget_census(now),
+    result = {key: rule(now) for key, rule in FEATURE_RULES.items()}
+    result |= {
         "unconfirmed_deleted": delete_unconfirmed_accounts(now),
         "inactive_anonymised": anonymise_inactive_accounts(now),
         "inactive_warned": warn_inactive_accounts(now),
@@ -221,8 +202,6 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
 
 
 def enqueue_retention_jobs(day: date | None = None) -> list[int]:
-    from participation.engagement.tasks import active_tenant_ids
-
     day = day or date.today()
     tenant_ids = active_tenant_ids()
     for tenant_id in tenant_ids:

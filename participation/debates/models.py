@@ -9,8 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class DebateState(enum.StrEnum):
@@ -34,7 +33,7 @@ class Debate(TimestampMixin, db.Model):
     question: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     state: Mapped[DebateState] = mapped_column(
-        _str_enum(DebateState, "debate_state"), default=DebateState.OPEN
+        str_enum(DebateState, "debate_state"), default=DebateState.OPEN
     )
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
@@ -59,7 +58,7 @@ class Argument(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.arguments.id", ondelete="CASCADE")
     )
-    side: Mapped[Side] = mapped_column(_str_enum(Side, "argument_side"))
+    side: Mapped[Side] = mapped_column(str_enum(Side, "argument_side"))
     author_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
     )

@@ -13,8 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT
+from core.db import TENANT, TimestampMixin, db
 
 COMMENT_MAX_DEPTH = 3  # a comment, a reply, a reply to the reply
 #: Top-level comments shown per page of a thread (their replies come with them).

@@ -31,7 +31,8 @@ from core.mail import send_mail
 from participation.accounts.models import NotificationFrequency, User
 from participation.engagement.models import Notification
 from participation.engagement.unsubscribe import unsubscribe_token
-from tenants.context import TenantRef, active_tenant_ids, current_tenant, tenant_job, tenant_job_id
+from tenants.context import TenantRef, current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from flask_login import current_user, login_required
 
 from core.db import db
 from core.extensions import csrf
-from core.i18n import safe_next_path
 from core.routing import TENANT_SITE, arg_int, parse_int
+from core.security.redirects import safe_next_path
 from participation.accounts.models import StaffRole, User
 from participation.engagement import services
 from participation.engagement.antispam import HONEYPOT_MESSAGE, posting_limit

@@ -99,7 +99,7 @@ def post_action(client, page_path: str, path: str, data: dict | None = None):
 
 
 def test_signup_is_pending_until_the_operator_approves(vapp, client, mailbox):
-    from participation.engagement.tasks import active_tenant_ids
+    from tenants.listing import active_tenant_ids
 
     commune = free_commune(vapp, "mont")
     email = f"dgs.{uuid.uuid4().hex[:8]}@wanadoo.fr"

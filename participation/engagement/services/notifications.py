@@ -23,8 +23,8 @@ from flask_sqlalchemy.pagination import Pagination
 
 from core import clock
 from core.db import db
-from core.i18n import safe_next_path
 from core.jobs import enqueue_after_commit
+from core.security.redirects import safe_next_path
 from participation.accounts.models import NotificationFrequency, User
 from participation.engagement.models import Follow, Notification, TargetType
 from participation.engagement.services.targets import as_target_type, required_tenant
