@@ -91,10 +91,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 def _register_feature_packages(app: Flask) -> None:
     """Packages that add pages register themselves here, platform or tenant side."""
-    from core.platform_views import bp as platform_bp
+    from tenants.platform.site_views import bp as platform_bp
 
     app.register_blueprint(platform_bp)
-    from core.platform import init_app as platform_accounts_init
+    from tenants.platform import init_app as platform_accounts_init
 
     platform_accounts_init(app)
     from participation import init_app as participation_init
