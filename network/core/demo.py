@@ -117,6 +117,13 @@ def demo_members() -> tuple[
     return network, tenants, agents
 
 
+def entries_to_add(model, network: Network, entries: list[dict]) -> list[dict]:
+    """The demo ``entries`` whose title ``model`` does not hold for ``network`` yet: a
+    section's seeder adds only those (idempotent)."""
+    known = set(db.session.scalars(sa.select(model.title).where(model.network_id == network.id)))
+    return [entry for entry in entries if entry["title"] not in known]
+
+
 @demo.register(order=90)
 def seed_network():
     tenants = _member_tenants()

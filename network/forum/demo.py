@@ -3,11 +3,9 @@ their answers. Idempotent: looked up by title."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from core import demo
 from core.db import db
-from network.core.demo import demo_members
+from network.core.demo import demo_members, entries_to_add
 from network.forum.models import ForumAnswer, ForumQuestion
 
 THREADS = [
@@ -52,14 +50,7 @@ def seed_threads() -> list[str]:
     network, tenants, agents = demo_members()
     if network is None:
         return []
-    for thread in THREADS:
-        exists = db.session.scalar(
-            sa.select(ForumQuestion.id).where(
-                ForumQuestion.network_id == network.id, ForumQuestion.title == thread["title"]
-            )
-        )
-        if exists is not None:
-            continue
+    for thread in entries_to_add(ForumQuestion, network, THREADS):
         author = agents.get(thread["author"])
         question = ForumQuestion(
             network_id=network.id,

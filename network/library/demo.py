@@ -3,11 +3,9 @@ process template), by the member agents. Idempotent: looked up by title."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from core import demo
 from core.db import db
-from network.core.demo import demo_members
+from network.core.demo import demo_members, entries_to_add
 from network.library.models import Practice, PracticeCategory, PracticeOutcome
 
 PRACTICES = [
@@ -160,14 +158,7 @@ def seed_practices() -> list[str]:
     network, tenants, agents = demo_members()
     if network is None:
         return []
-    for entry in PRACTICES:
-        exists = db.session.scalar(
-            sa.select(Practice.id).where(
-                Practice.network_id == network.id, Practice.title == entry["title"]
-            )
-        )
-        if exists is not None:
-            continue
+    for entry in entries_to_add(Practice, network, PRACTICES):
         author = agents.get(entry["author"])
         tenant = tenants.get(entry["author"]) if entry["author"] else None
         db.session.add(
