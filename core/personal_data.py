@@ -127,7 +127,7 @@ class PersonalDataRegistry:
 
 
 #: Platform accounts (public schema): operators, network coordinators, collectivités' staff
-#: on the platform site. Features of ``core/platform``, ``network`` and ``tenants`` register.
+#: on the platform site. ``tenants`` (platform accounts, verification) and ``network`` register.
 platform_registry = PersonalDataRegistry("platform")
 
 

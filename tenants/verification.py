@@ -5,7 +5,8 @@ creates a :class:`VerificationRequest` next to its tenant; the tenant stays
 ``pending_verification`` until the operator approves the request, or the requester
 confirms an address at one of the collectivité's :class:`OfficialEmailDomain`.
 A collectivité that finds its name taken files a :class:`TenantDispute`, seen by the
-operator only. Services live in ``tenants/verification_services.py``.
+operator only. The services live in ``billing/verification/`` (sign-up is billing's
+flow); what reads the tables without deciding anything in ``tenants/verification_status.py``.
 
 Personal data here (names, roles, phones, e-mails of requesters and claimants) is kept
 while the request or dispute is open and for ``VERIFICATION_RETENTION_DAYS`` after its

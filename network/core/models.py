@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
-from core.platform.models import PlatformUser
 from tenants.models import Tenant
+from tenants.platform.models import PlatformUser
 
 
 class NetworkSection(enum.StrEnum):

@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
-from core.platform.models import PlatformUser
 from network.core.models import Network
 from tenants.models import Tenant
+from tenants.platform.models import PlatformUser
 
 
 class PracticeCategory(enum.StrEnum):
