@@ -21,8 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from tenants.models import _enum
+from core.db import TimestampMixin, db, str_enum
 
 
 class VerificationState(enum.StrEnum):
@@ -80,10 +79,10 @@ class VerificationRequest(TimestampMixin, db.Model):
     requester_email: Mapped[str | None] = mapped_column(sa.String(254))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     state: Mapped[VerificationState] = mapped_column(
-        _enum(VerificationState, "verification_state"), default=VerificationState.PENDING
+        str_enum(VerificationState, "verification_state"), default=VerificationState.PENDING
     )
     method: Mapped[VerificationMethod | None] = mapped_column(
-        _enum(VerificationMethod, "verification_method")
+        str_enum(VerificationMethod, "verification_method")
     )
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(
@@ -142,7 +141,7 @@ class VerificationProof(db.Model):
         ),
         index=True,
     )
-    kind: Mapped[ProofKind] = mapped_column(_enum(ProofKind, "proof_kind"))
+    kind: Mapped[ProofKind] = mapped_column(str_enum(ProofKind, "proof_kind"))
     # The name we gave the file on disk (never the uploaded name) and what it is.
     stored_name: Mapped[str] = mapped_column(sa.String(100))
     content_type: Mapped[str] = mapped_column(sa.String(50))
@@ -209,7 +208,7 @@ class TenantDispute(TimestampMixin, db.Model):
     claimant_phone: Mapped[str | None] = mapped_column(sa.String(30))
     message: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[DisputeState] = mapped_column(
-        _enum(DisputeState, "dispute_state"), default=DisputeState.OPEN
+        str_enum(DisputeState, "dispute_state"), default=DisputeState.OPEN
     )
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(
