@@ -1,4 +1,4 @@
-"""Sign-up of a collectivité, on the platform site (issue 7).
+"""Sign-up of a collectivité, on the platform site (docs/features/verification.md).
 
 ``/inscription-collectivite``: find the collectivité (a GET search form, enhanced into a
 combobox by ``core/static/signup.js``), fill in the form, then follow the creation of the
