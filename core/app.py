@@ -79,10 +79,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
-    from core.platform_views import bp as platform_bp
-
-    # The platform site's home page, then the packages that add pages, platform or tenant side.
-    app.register_blueprint(platform_bp)
+    # The packages that add pages, platform or tenant side.
     for name in config_module.FEATURE_PACKAGES:
         _install(app, name)
     # Last: its lookup runs after every other before_request hook, its store first of the

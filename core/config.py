@@ -19,7 +19,7 @@ DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - a marker, r
 #: the site and the tenant (and refuses a suspended tenant's writes) before anything else.
 TENANCY_PACKAGE = "tenants"
 #: Then, in this order, once the core's own hooks, error pages and commands are in place.
-FEATURE_PACKAGES = ("core.platform", "participation", "billing", "network")
+FEATURE_PACKAGES = ("tenants.platform", "participation", "billing", "network")
 #: Installed last: its lookup runs after every other before_request hook, and its store first
 #: of the after_request hooks, so that what it stores is the view's answer alone.
 PAGE_CACHE_MODULE = "tenants.pagecache"

@@ -2,7 +2,7 @@
 
 Tenant tables are declared with ``schema="tenant"``, a placeholder. The session picks an
 engine proxy whose ``schema_translate_map`` turns it into the current tenant's schema
-(ARCHITECTURE §2, rules 1–5). The proxies share the pool and the compiled cache.
+(docs/architecture.md, "Tenancy", rules 1–5). The proxies share the pool and the compiled cache.
 """
 
 from __future__ import annotations

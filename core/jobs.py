@@ -1,6 +1,6 @@
 """rq plumbing: enqueueing, the outbox hand-off, per-job app context, the worker.
 
-Rules (ARCHITECTURE §3):
+Rules (docs/architecture.md, "Jobs: the outbox"):
 
 - a job a transaction decides is written to the outbox table in that same transaction
   (:func:`enqueue_after_commit`, core/outbox.py); after the commit a fast path hands it to

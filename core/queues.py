@@ -90,7 +90,7 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "tenants.provisioning.provision_tenant": "provisioning",
     "participation.staff.tasks.invite_first_admin": "provisioning",
     "billing.signup.record_signup": "provisioning",
-    "tenants.verification_services._hand_over": "provisioning",
+    "billing.verification.disputes._hand_over": "provisioning",
     "core.mail.deliver_mail": "mail",
     "participation.engagement.tasks.send_notification_email": "mail",
     "participation.accounts.tasks.export_user_data": "export",

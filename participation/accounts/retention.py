@@ -1,4 +1,4 @@
-"""Retention of the tenant's personal data (issue 13 §3, docs/features/privacy.md).
+"""Retention of the tenant's personal data (docs/features/privacy.md).
 
 Once a day (core/cron.py lists this module) ``enqueue_retention`` queues one
 ``apply_retention(tenant_id)`` job per active tenant (job id per tenant and day), which:
