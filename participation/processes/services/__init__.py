@@ -1,9 +1,10 @@
 """Participatory processes ("démarches"): their timeline, the public lists and the staff
 operations (processes, phases, themes, images).
 
-Services add and flush, never commit and never touch the request (ARCHITECTURE §5). Every
-change made by the staff writes its audit row in the same transaction. Rules that can be
-broken raise :class:`ProcessError` (French message, and the form field it belongs to).
+Services add and flush, never commit and never touch the request (docs/architecture.md,
+"A feature package"). Every change made by the staff writes its audit row in the same
+transaction. Rules that can be broken raise :class:`ProcessError` (French message, and the
+form field it belongs to).
 
 Where a process stands depends on the day: every function that needs it takes ``today``
 as a parameter, and views pass ``clock.paris_today()`` (tests patch it).
