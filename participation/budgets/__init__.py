@@ -2,8 +2,8 @@
 
 Public pages under ``/budgets-participatifs`` (blueprint ``budgets``), staff pages under
 ``/gestion/budgets`` (blueprint ``staff_budgets``). ``init_app`` registers both on the tenant
-site, the sections of the process page, the menus' links, the audit labels and the demo
-seeder.
+site, the sections of the process page, the menus' links, the audit labels, the census
+lists' retention rule and the demo seeder.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ AUDIT_ACTION_LABELS = {
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
+    from participation.accounts.retention import register_retention_rule
     from participation.budgets import (
         demo,  # noqa: F401 - registers its seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
         services,
     )
+    from participation.budgets.retention import purge_budget_census
     from participation.budgets.views import bp, staff_bp
     from participation.processes.sections import register_phase_summary, register_process_section
 
@@ -46,14 +48,18 @@ def init_app(app: Flask) -> None:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    register_process_section(app, "budgets/_process_section.html", 40, services.process_budgets)
+    register_process_section(
+        app, "budgets", "budgets/_process_section.html", 40, services.process_budgets
+    )
     # The phase's kind decides whether there is anything to say (the template checks it).
     register_phase_summary(
         app,
+        "budgets",
         "budgets/_phase_summary.html",
         30,
         lambda process, _phase: services.process_budgets(process),
     )
+    register_retention_rule("budgets_purged", purge_budget_census)
     app.jinja_env.globals["budget_phase_label"] = services.phase_label
     app.jinja_env.filters["euros"] = services.euros
     app.jinja_env.filters["budget_status_label"] = services.status_label

@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
         comment_thread=_comment_thread,
         comment_page_url=_comment_page_url,
     )
-    register_process_section(app, "debates/_process_section.html", 20, _process_section)
+    register_process_section(app, "debates", "debates/_process_section.html", 20, _process_section)
     navigation.register_nav_entry(
         app, "staff", "staff_debates.manage", _l("Débats"), 30, current=["staff_debates."]
     )

@@ -42,12 +42,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
     register_process_section(
         app,
+        "meetings",
         "meetings/_process_section.html",
         50,
         lambda process: services.meetings_of_process(process.id),
     )
     register_phase_summary(
         app,
+        "meetings",
         "meetings/_phase_summary.html",
         40,
         lambda _process, phase: services.meetings_of_process(phase.process_id, phase.id),

@@ -38,7 +38,9 @@ def init_app(app: Flask) -> None:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    register_process_section(app, "proposals/_process_section.html", 10, services.process_summary)
+    register_process_section(
+        app, "proposals", "proposals/_process_section.html", 10, services.process_summary
+    )
     app.jinja_env.filters["proposal_status_label"] = services.status_label
     navigation.register_nav_entry(
         app,

@@ -31,8 +31,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
     charts.init_app(app)  # already done by core.app; harmless when repeated
-    register_process_section(app, "surveys/_process_section.html", 30, services.process_surveys)
-    register_phase_summary(app, "surveys/_phase_summary.html", 20, services.phase_surveys)
+    register_process_section(
+        app, "surveys", "surveys/_process_section.html", 30, services.process_surveys
+    )
+    register_phase_summary(
+        app, "surveys", "surveys/_phase_summary.html", 20, services.phase_surveys
+    )
     app.jinja_env.globals["survey_status_labels"] = services.STATUS_LABELS
     navigation.register_nav_entry(app, "tenant", "surveys.index", _l("Consultations"), 20)
     navigation.register_nav_entry(
