@@ -3,10 +3,10 @@
 Once a day (core/cron.py lists this module) ``enqueue_retention`` queues one
 ``apply_retention(tenant_id)`` job per active tenant (job id per tenant and day), which:
 
-- deletes the census list and the eligibility declarations (full name, birth date) of every
-  budget whose results were published more than ``RETENTION_BUDGET_CENSUS_MONTHS`` ago (the
-  results are published the day after the vote closes), and the names of the paper-ballot
-  register;
+- runs the rules the features register (:func:`register_retention_rule`): the budgets delete
+  the census list and the eligibility declarations (full name, birth date) of every budget
+  whose results were published more than ``RETENTION_BUDGET_CENSUS_MONTHS`` ago, and the
+  names of the paper-ballot register (participation/budgets/retention.py);
 - deletes the accounts never confirmed after ``RETENTION_UNCONFIRMED_DAYS``;
 - e-mails the accounts unused for ``RETENTION_INACTIVE_MONTHS`` minus
   ``RETENTION_INACTIVE_WARNING_DAYS``, and anonymises those still unused once the warning is
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -50,35 +51,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-# --------------------------------------------------------------------------- budgets
+# --------------------------------------------------------------------------- the features' rules
+
+#: The retention rules of the features, ``name -> rule(now)`` returning how many records went
+#: (the name is the key of :func:`apply_retention`'s result), run first, in the order they
+#: were registered; each feature registers its own from its ``init_app`` (the budgets' census
+#: lists: participation/budgets/retention.py).
+FEATURE_RULES: dict[str, Callable[[datetime], int]] = {}
 
 
-def purge_budget_census(now: datetime | None = None) -> int:
-    """Census lists and eligibility records of budgets whose results are old enough.
-    Returns the number of budgets purged."""
-    from participation.budgets.models import Budget, CensusEntry, Eligibility, Voter
-
-    now = now or clock.utcnow()
-    # Results are published the day after the vote closes (Budget.phase).
-    last_vote_day = months_before(now, retention_periods()["census_months"]).date() - timedelta(
-        days=1
-    )
-    budgets = db.session.scalars(
-        sa.select(Budget)
-        .where(Budget.vote_ends_on < last_vote_day, Budget.personal_data_purged_at.is_(None))
-        .with_for_update(skip_locked=True)
-    ).all()
-    for budget in budgets:
-        db.session.execute(
-            sa.update(Voter)
-            .where(Voter.budget_id == budget.id)
-            .values(census_entry_id=None, voter_label=None)
-        )
-        db.session.execute(sa.delete(Eligibility).where(Eligibility.budget_id == budget.id))
-        db.session.execute(sa.delete(CensusEntry).where(CensusEntry.budget_id == budget.id))
-        budget.personal_data_purged_at = now
-    db.session.flush()
-    return len(budgets)
+def register_retention_rule(name: str, rule: Callable[[datetime], int]) -> None:
+    FEATURE_RULES[name] = rule
 
 
 # --------------------------------------------------------------------------- accounts
@@ -208,12 +191,12 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
     from participation.accounts.tasks import purge_expired_exports
 
     now = datetime.fromisoformat(now_iso) if now_iso else clock.utcnow()
-    result = {
-        "budgets_purged": purge_budget_census(now),
-        "unconfirmed_deleted": delete_unconfirmed_accounts(now),
-        "inactive_anonymised": anonymise_inactive_accounts(now),
-        "inactive_warned": warn_inactive_accounts(now),
-    }
+    result = {name: rule(now) for name, rule in FEATURE_RULES.items()}
+    result.update(
+        unconfirmed_deleted=delete_unconfirmed_accounts(now),
+        inactive_anonymised=anonymise_inactive_accounts(now),
+        inactive_warned=warn_inactive_accounts(now),
+    )
     db.session.commit()  # the warnings' mails go through the outbox with this commit
     # Files last: a rolled-back transaction never loses an archive the user may still fetch.
     result["exports_deleted"] = purge_expired_exports(tenant_id, now.timestamp())

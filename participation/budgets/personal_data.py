@@ -1,7 +1,7 @@
 """What participatory budgets hold about a person (registered in the tenant registry).
 
 Eligibility declarations (full name, birth date) are deleted with the account and, like the
-census list, ``RETENTION_BUDGET_CENSUS_MONTHS`` after the results (participation/accounts/
+census list, ``RETENTION_BUDGET_CENSUS_MONTHS`` after the results (participation/budgets/
 retention.py). The ballot register keeps that a vote took place, without the name.
 """
 

@@ -76,7 +76,7 @@ def _budget_with_census(vote_ends_on: date, user_id: int) -> dict:
 
 
 def test_census_and_eligibility_go_months_after_the_results(app, tenant):
-    from participation.accounts import retention
+    from participation.budgets import retention
     from participation.budgets.models import Budget, CensusEntry, Eligibility, Voter
     from tenants.context import tenant_context
 
