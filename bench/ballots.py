@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
-from bench.tenancy import heading, scratch_database
+from bench.common import PLATFORM_DOMAIN, heading, scratch_database, server_urls
 from core.app import create_app
 from core.db import db
 from core.security.auth import SESSION_RECORD_KEY, issue_session_tokens
@@ -63,9 +63,6 @@ from tenants.migrate import upgrade_public
 from tenants.provisioning import provision_now
 from tenants.services import create_tenant
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-PLATFORM_DOMAIN = "pnyx.bench"
 TENANT_CODE = "68224"  # Mulhouse
 TENANT_SLUG = "mulhouse"
 HOST = f"{TENANT_SLUG}.{PLATFORM_DOMAIN}"
@@ -406,8 +403,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    database_url, redis_url = server_urls()
     secret_key = secrets.token_hex(32)
 
     heading("Machine")

@@ -87,11 +87,9 @@ if str(ROOT) not in sys.path:
 
 from flask import Blueprint, Flask
 
-from bench.tenancy import heading, machine_info, pick_communes, scratch_database
+from bench.common import PLATFORM_DOMAIN, heading, machine_info, scratch_database, server_urls
+from bench.tenancy import pick_communes
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-PLATFORM_DOMAIN = "pnyx.bench"
 BARE_PATH = "/_bench/bare"
 SEEDED = [("68224", "mulhouse"), ("49007", "angers"), ("26289", "saillans")]
 EXTRA_PROCESSES = 9  # + the seeded one: 10 processes per seeded tenant
@@ -911,8 +909,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.participation import build_app
     from tenants.migrate import upgrade_public
 
-    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    server_url, redis_url = server_urls()
     secret_key = secrets.token_urlsafe(48)  # the server's, so that cookies can be signed
     by_schemas: dict[int, list[Result]] = {}
     signed_by_schemas: dict[int, list[Result]] = {}

@@ -30,25 +30,15 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa
 
-from bench.tenancy import (
-    DEFAULT_DATABASE_URL,
-    DEFAULT_REDIS_URL,
-    Stats,
-    build_app,
-    heading,
-    machine_info,
-    pick_communes,
-    scratch_database,
-)
+from bench.common import PLATFORM_DOMAIN, heading, machine_info, scratch_app
+from bench.tenancy import Stats, build_app, pick_communes
 from core.db import db
 from tenants import invalidate_host_cache
 from tenants.context import tenant_context
-from tenants.migrate import upgrade_public
 from tenants.provisioning import provision_now
 from tenants.services import create_tenant
 
 TARGET_TOTAL_S = 30.0
-PLATFORM_DOMAIN = "pnyx.bench"
 
 # One batch per tenant, run with the tenant's search_path. Timestamps spread over the
 # last twelve months so every month of the window has figures.
@@ -156,24 +146,15 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=2, help="processes of the parallel run (0: none)"
     )
     args = parser.parse_args(argv)
-    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
-    with scratch_database(server_url, args.keep) as database_url:
-        app = build_app(database_url, redis_url)
-        try:
-            with app.app_context():
-                upgrade_public(db.engine)
-            info = machine_info(app)
-            ids = provision(app, args.tenants)
-            total, stats, rows = refresh_all(app, ids)
-            # A second run: what the nightly job does every night (rows replaced).
-            total2, stats2, _rows = refresh_all(app, ids)
-            parallel = refresh_parallel(app, ids, args.workers) if args.workers > 1 else None
-            with app.app_context(), db.engine.connect() as conn:
-                stored = conn.scalar(sa.text("SELECT count(*) FROM public.tenant_metric_snapshots"))
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with scratch_app(build_app, args.keep) as (app, _database_url):
+        info = machine_info(app)
+        ids = provision(app, args.tenants)
+        total, stats, rows = refresh_all(app, ids)
+        # A second run: what the nightly job does every night (rows replaced).
+        total2, stats2, _rows = refresh_all(app, ids)
+        parallel = refresh_parallel(app, ids, args.workers) if args.workers > 1 else None
+        with app.app_context(), db.engine.connect() as conn:
+            stored = conn.scalar(sa.text("SELECT count(*) FROM public.tenant_metric_snapshots"))
     heading("Summary")
     for key, value in info.items():
         print(f"  {key:<14} {value}")

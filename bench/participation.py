@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import random
 import statistics
 import sys
@@ -40,19 +39,14 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 
-# The scratch database and the headings are shared with the tenancy benchmark.
-from bench.tenancy import heading, scratch_database
+from bench.common import PLATFORM_DOMAIN, heading, machine_info, scratch_app
 from core.app import create_app
 from core.db import db
 from tenants import invalidate_host_cache
 from tenants.context import tenant_context
-from tenants.migrate import upgrade_public
 from tenants.provisioning import provision_now
 from tenants.services import create_tenant
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-PLATFORM_DOMAIN = "pnyx.bench"
 TENANT_CODE = "68224"  # Mulhouse
 TENANT_SLUG = "mulhouse"
 
@@ -475,28 +469,6 @@ def measure(app: Flask, seeded: Seeded, requests: int) -> dict[str, PageResult]:
     }
 
 
-def machine_info(app: Flask) -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    with app.app_context(), db.engine.connect() as conn:
-        pg = conn.scalar(sa.text("SHOW server_version"))
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "cpu": cpu,
-        "postgresql": pg,
-        "python": platform.python_version(),
-        "load avg": " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min, at start)",
-    }
-
-
 def print_summary(info: dict[str, str], results: dict[str, PageResult]) -> bool:
     heading("Summary")
     for key, value in info.items():
@@ -535,20 +507,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
-    with scratch_database(server_url, args.keep) as database_url:
-        app = build_app(database_url, redis_url)
-        try:
-            with app.app_context():
-                upgrade_public(db.engine)
-            info = machine_info(app)
-            seeded = seed(app)
-            results = measure(app, seeded, args.requests)
-            ok = print_summary(info, results)
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with scratch_app(build_app, args.keep) as (app, _database_url):
+        info = machine_info(app)
+        seeded = seed(app)
+        results = measure(app, seeded, args.requests)
+        ok = print_summary(info, results)
     return 0 if ok else 1
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import random
 import sys
 import time
@@ -37,19 +36,15 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 
-from bench.participation import Stats, machine_info
-from bench.tenancy import heading, scratch_database
+from bench.common import PLATFORM_DOMAIN, heading, machine_info, scratch_app
+from bench.participation import Stats
 from core.app import create_app
 from core.db import db
 from tenants import invalidate_host_cache
 from tenants.context import tenant_context
-from tenants.migrate import upgrade_public
 from tenants.provisioning import provision_now
 from tenants.services import create_tenant
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-PLATFORM_DOMAIN = "pnyx.bench"
 TENANT_CODE = "68224"
 TENANT_SLUG = "mulhouse"
 TARGET_MS = 100.0
@@ -356,19 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
-    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
-    with scratch_database(server_url, args.keep) as database_url:
-        app = build_app(database_url, redis_url)
-        try:
-            with app.app_context():
-                upgrade_public(db.engine)
-            info = machine_info(app)
-            seeded = seed(app, args.responses)
-            results = measure(app, seeded, args.responses, args.requests)
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with scratch_app(build_app, args.keep) as (app, _database_url):
+        info = machine_info(app)
+        seeded = seed(app, args.responses)
+        results = measure(app, seeded, args.responses, args.requests)
     heading("Summary")
     for key, value in info.items():
         print(f"  {key:<11} {value}")

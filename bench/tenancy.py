@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
-import os
-import platform
-import secrets
 import statistics
 import sys
 import threading
@@ -38,22 +35,19 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask
-from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
+from bench.common import PLATFORM_DOMAIN, heading, machine_info, scratch_app
 from core.app import create_app
 from core.db import db
 from core.routing import TENANT_SITE
 from tenants import invalidate_host_cache, official
 from tenants.migrate import TENANT as TENANT_TREE
-from tenants.migrate import head_revision, migrate_all, upgrade_public
+from tenants.migrate import head_revision, migrate_all
 from tenants.provisioning import provision_now, provisioning_hooks
 from tenants.resolver import TENANT, get_resolver
 from tenants.services import RESERVED_SLUGS, create_tenant
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
-PLATFORM_DOMAIN = "pnyx.bench"
 MAX_TENANTS = 2000
 
 # Targets (see the brief of the tenancy work).
@@ -99,37 +93,8 @@ class Stats:
         )
 
 
-def heading(title: str) -> None:
-    print(f"\n== {title} ==", flush=True)
-
-
 def ms_since(start_ns: int) -> float:
     return (time.perf_counter_ns() - start_ns) / 1e6
-
-
-# -- scratch database --------------------------------------------------------------------
-@contextmanager
-def scratch_database(server_url: str, keep: bool) -> Iterator[str]:
-    """Create ``pnyx_bench_<random>`` next to ``server_url``'s database; drop it afterwards."""
-    url = sa.make_url(server_url)
-    name = f"pnyx_bench_{secrets.token_hex(4)}"
-    # CREATE/DROP DATABASE cannot run in a transaction; NullPool keeps no idle connection.
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    print(f"scratch database: {name}", flush=True)
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"\n--keep: database {name} left in place", flush=True)
-        else:
-            # FORCE (PostgreSQL 13+) ends any connection we failed to close, e.g. after
-            # Ctrl-C in the middle of a request.
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"\ndropped database {name}", flush=True)
-        admin.dispose()
 
 
 # -- the app -----------------------------------------------------------------------------
@@ -393,29 +358,6 @@ def bench_http(app: Flask, tenant_host: str, requests: int) -> dict[str, Stats]:
 
 
 # -- machine and summary -----------------------------------------------------------------
-def machine_info(app: Flask) -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    with app.app_context(), db.engine.connect() as conn:
-        pg = conn.scalar(sa.text("SHOW server_version"))
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "cpu": cpu,
-        "postgresql": pg,
-        "python": platform.python_version(),
-        # Other work on the machine skews the figures: say how busy it was.
-        "load avg": " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min, at start)",
-    }
-
-
 def workload_info(app: Flask) -> dict[str, str]:
     """What one tenant schema holds: provisioning cost grows with it, so runs made at
     different revisions of the code are only comparable with this alongside."""
@@ -506,26 +448,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
-    with scratch_database(server_url, args.keep) as database_url:
-        app = build_app(database_url, redis_url)
-        try:
-            with app.app_context():
-                upgrade_public(db.engine)
-            info = machine_info(app)
-            prov = bench_provisioning(app, args.tenants)
-            info.update(workload_info(app))
-            migrate_per_1000 = bench_noop_migrate(app, database_url, args.tenants)
-            tenant_host = f"{prov.slugs[0]}.{PLATFORM_DOMAIN}"
-            resolve_us = bench_resolver(app, tenant_host)
-            client = bench_test_client(app, tenant_host, args.requests)
-            http_ = bench_http(app, tenant_host, args.requests)
-            print_summary(info, args.tenants, prov, migrate_per_1000, resolve_us, client, http_)
-        finally:
-            # Close the pool before the DROP DATABASE (FORCE would cope, but be tidy).
-            with app.app_context():
-                db.engine.dispose()
+    with scratch_app(build_app, args.keep) as (app, database_url):
+        info = machine_info(app)
+        prov = bench_provisioning(app, args.tenants)
+        info.update(workload_info(app))
+        migrate_per_1000 = bench_noop_migrate(app, database_url, args.tenants)
+        tenant_host = f"{prov.slugs[0]}.{PLATFORM_DOMAIN}"
+        resolve_us = bench_resolver(app, tenant_host)
+        client = bench_test_client(app, tenant_host, args.requests)
+        http_ = bench_http(app, tenant_host, args.requests)
+        print_summary(info, args.tenants, prov, migrate_per_1000, resolve_us, client, http_)
     return 0
 
 

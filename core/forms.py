@@ -160,7 +160,12 @@ class MultiCheckboxField(fields.SelectMultipleField):
 
 class CoordinateField(fields.StringField):
     """A latitude or longitude, typed the French way (``47,7508``) or the English way
-    (``47.7508``), or set by the map script in a hidden input (``hidden=True``)."""
+    (``47.7508``), or set by the map script in a hidden input (``hidden=True``).
+
+    By default the input shows what was typed, else the number without trailing zeros.
+    ``fixed=True`` always shows the number read, with exactly ``decimals`` digits (and
+    nothing when it could not be read): the form of the value a map script writes and reads
+    back (``47.750800``)."""
 
     def __init__(
         self,
@@ -170,6 +175,7 @@ class CoordinateField(fields.StringField):
         hidden: bool = False,
         invalid_message=None,
         decimals: int = 5,
+        fixed: bool = False,
         **kwargs,
     ):
         super().__init__(label, validators, **kwargs)
@@ -179,6 +185,7 @@ class CoordinateField(fields.StringField):
             "Indiquez un nombre décimal, par exemple 47,7508."
         )
         self.decimals = decimals
+        self.fixed = fixed
         self.raw = ""
 
     def process_formdata(self, valuelist):
@@ -192,8 +199,9 @@ class CoordinateField(fields.StringField):
             raise ValueError(self.invalid_message) from None
 
     def _value(self) -> str:
-        if self.raw_data:
+        if self.raw_data and not self.fixed:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return f"{self.data:.{self.decimals}f}".rstrip("0").rstrip(".")
+        text = f"{self.data:.{self.decimals}f}"
+        return text if self.fixed else text.rstrip("0").rstrip(".")

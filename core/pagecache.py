@@ -60,7 +60,6 @@ import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as dt_time
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
 from redis.exceptions import RedisError
@@ -70,11 +69,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict
 
+from core import clock
+from core.generation import GenerationCounter
 from tenants.cache import dml_target
 from tenants.resolver import TENANT
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS
 
 GENERATION_KEY = "pnyx:{database}:t{tenant_id}:pages-generation"
 PAGE_KEY = "pnyx:{database}:t{tenant_id}:page:{generation}:{digest}"
@@ -220,8 +221,11 @@ class PageCache:
             self.database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
         except (ArgumentError, KeyError):
             self.database = "default"
-        # tenant id -> (generation, when it was read)
-        self._generations: dict[int, tuple[bytes, float]] = {}
+        self.generations = GenerationCounter(
+            app,
+            lambda tenant_id: (GENERATION_KEY.format(database=self.database, tenant_id=tenant_id),),
+            self.check_interval,
+        )
         self._lock = threading.Lock()
         # endpoint -> the query names its pages read (or ALL_ARGS), learned when rendering
         self.args_read: dict[str, frozenset[str] | str] = {}
@@ -236,23 +240,12 @@ class PageCache:
 
         return redis_connection(self.app)
 
-    def _generation_key(self, tenant_id: int) -> str:
-        return GENERATION_KEY.format(database=self.database, tenant_id=tenant_id)
-
     def _index_key(self, tenant_id: int) -> str:
         return INDEX_KEY.format(database=self.database, tenant_id=tenant_id)
 
     def generation(self, tenant_id: int) -> bytes:
-        now = time.monotonic()
-        seen = self._generations.get(tenant_id)
-        if seen is not None and now - seen[1] < self.check_interval:
-            return seen[0]
-        value = self._redis().get(self._generation_key(tenant_id)) or b"0"
-        with self._lock:
-            if len(self._generations) > 100_000:
-                self._generations.clear()
-            self._generations[tenant_id] = (value, now)
-        return value
+        """The tenant's content generation, read at most every check_interval seconds."""
+        return self.generations.read(tenant_id)[0] or b"0"
 
     def bump(self, tenant_id: int) -> bool:
         """New generation for the tenant, its stored pages deleted. False (and owed, retried
@@ -260,7 +253,7 @@ class PageCache:
         redis = self._redis()
         try:
             with redis.pipeline(transaction=True) as pipe:
-                pipe.incr(self._generation_key(tenant_id))
+                pipe.incr(self.generations.key(tenant_id))
                 pipe.zrange(self._index_key(tenant_id), 0, -1)
                 pipe.delete(self._index_key(tenant_id))
                 value, stored, _ = pipe.execute()
@@ -269,7 +262,7 @@ class PageCache:
             return False
         with self._lock:
             self._owed.discard(tenant_id)
-            self._generations[tenant_id] = (str(value).encode(), time.monotonic())
+        self.generations.bumped(tenant_id, value)
         try:
             for start in range(0, len(stored), 500):
                 redis.unlink(*stored[start : start + 500])
@@ -391,7 +384,7 @@ def _plain_args():
 def seconds_to_keep(ttl: int, now: datetime | None = None) -> int:
     """``ttl``, but never past the next midnight in Paris: phases, votes and surveys open and
     close by the collectivité's day, so no page outlives the day it was rendered on."""
-    now = now or datetime.now(PARIS)
+    now = now or clock.paris_now()
     midnight = datetime.combine(now.date() + timedelta(days=1), dt_time(), tzinfo=PARIS)
     return max(1, min(ttl, math.ceil((midnight - now).total_seconds())))
 

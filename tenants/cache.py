@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from core.generation import GenerationCounter
 from tenants.context import current_tenant
 
 log = logging.getLogger(__name__)
@@ -52,16 +53,18 @@ class TenantValueCache:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.ttl = float(app.config.get("TENANT_CACHE_TTL", 30.0))
-        self.check_interval = float(app.config.get("TENANT_CACHE_CHECK_INTERVAL", 1.0))
+        check_interval = float(app.config.get("TENANT_CACHE_CHECK_INTERVAL", 1.0))
         self._values: dict[tuple[int, str], tuple[float, object]] = {}
-        # tenant id -> (its generation, the all-tenants generation, when they were read)
-        self._generations: dict[int, tuple[bytes | None, bytes | None, float]] = {}
         self._lock = threading.Lock()
         uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
         try:
             self.database = make_url(uri).database or "default"
         except ArgumentError:
             self.database = "default"
+        # The tenant's counter and the all-tenants one, read together in one round trip.
+        self.generations = GenerationCounter(
+            app, lambda tenant_id: (self._key(tenant_id), self._all_key()), check_interval
+        )
 
     def _key(self, tenant_id: int) -> str:
         return GENERATION_KEY.format(database=self.database, tenant_id=tenant_id)
@@ -74,21 +77,10 @@ class TenantValueCache:
 
         return redis_connection(self.app)
 
-    def _check_generation(self, tenant_id: int, now: float) -> None:
-        seen = self._generations.get(tenant_id)
-        if seen is not None and now - seen[2] < self.check_interval:
-            return
-        try:  # one round trip for both counters
-            generation, all_generation = self._redis().mget(self._key(tenant_id), self._all_key())
-        except RedisError:
-            return  # Redis down: the TTL still applies
-        if seen is None or generation != seen[0] or all_generation != seen[1]:
-            self.drop_local(tenant_id)
-        self._generations[tenant_id] = (generation, all_generation, now)
-
     def get(self, tenant_id: int, name: str, loader: Callable[[], T]) -> T:
         now = time.monotonic()
-        self._check_generation(tenant_id, now)
+        if self.generations.changed(tenant_id, now):  # Redis down: the TTL still applies
+            self.drop_local(tenant_id)
         hit = self._values.get((tenant_id, name))
         if hit is not None and hit[0] > now:
             return hit[1]  # type: ignore[return-value]
@@ -110,14 +102,9 @@ class TenantValueCache:
 
     def publish(self, tenant_id: int) -> None:
         try:
-            generation = self._redis().incr(self._key(tenant_id))
+            self.generations.bump(tenant_id)
         except RedisError:
             log.warning("could not publish a tenant values invalidation; TTL will apply")
-            return
-        seen = self._generations.get(tenant_id)
-        if seen is not None:
-            self._generations[tenant_id] = (str(generation).encode(), seen[1], time.monotonic())
-        # else: the next read compares both counters and records them
 
     def publish_all(self) -> None:
         try:

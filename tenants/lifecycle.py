@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from core import clock
 from core.db import db
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import drop_schema, quote_schema
@@ -25,7 +25,7 @@ def export_schema(tenant: Tenant) -> Path:
     if not export_dir.is_absolute():
         export_dir = Path(current_app.root_path) / export_dir
     export_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.utcnow().strftime("%Y%m%dT%H%M%SZ")
     path = export_dir / f"{tenant.slug}-{tenant.schema}-{stamp}.sql"
     result = subprocess.run(
         [

@@ -18,6 +18,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 
 from core.db import db
+from core.generation import GenerationCounter
 from tenants.context import _REF_QUERY, TenantRef, row_to_ref
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,12 @@ class HostResolver:
         self.app = app
         self.platform_host = normalise_host(app.config["PLATFORM_DOMAIN"])
         self.ttl = float(app.config["TENANT_CACHE_TTL"])
-        self.check_interval = float(app.config["TENANT_CACHE_CHECK_INTERVAL"])
         self._cache: dict[str, tuple[TenantRef | None, float]] = {}
         self._lock = threading.Lock()
-        self._generation: bytes | None = None
-        self._generation_checked_at = 0.0
+        # One counter for the whole platform: a change to any tenant or domain.
+        self.generation = GenerationCounter(
+            app, lambda _scope: (GENERATION_KEY,), float(app.config["TENANT_CACHE_CHECK_INTERVAL"])
+        )
         self._engine_obj: sa.Engine | None = None
 
     # -- public API ---------------------------------------------------------------------
@@ -71,33 +73,16 @@ class HostResolver:
         with self._lock:
             self._cache.clear()
         try:
-            self._generation = str(self._redis().incr(GENERATION_KEY)).encode()
+            self.generation.bump()
         except RedisError:
             log.warning("could not publish the tenant cache invalidation; TTL will apply")
-        self._generation_checked_at = time.monotonic()
 
     # -- internals ----------------------------------------------------------------------
-    def _redis(self):
-        from core.redis_client import redis_connection
-
-        return redis_connection(self.app)
-
-    def _check_generation(self, now: float) -> None:
-        if now - self._generation_checked_at < self.check_interval:
-            return
-        self._generation_checked_at = now
-        try:
-            generation = self._redis().get(GENERATION_KEY)
-        except RedisError:
-            return  # Redis down: keep serving from the TTL cache
-        if generation != self._generation:
-            with self._lock:
-                self._cache.clear()
-            self._generation = generation
-
     def _lookup(self, host: str) -> TenantRef | None:
         now = time.monotonic()
-        self._check_generation(now)
+        if self.generation.changed(now=now):  # Redis down: keep serving from the TTL cache
+            with self._lock:
+                self._cache.clear()
         hit = self._cache.get(host)
         if hit is not None and hit[1] > now:
             return hit[0]

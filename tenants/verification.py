@@ -111,6 +111,10 @@ class VerificationRequest(TimestampMixin, db.Model):
         return f"<VerificationRequest {self.id} {self.kind}:{self.code} {self.state}>"
 
 
+#: The core.uploads folder of the proofs' files.
+PROOF_FOLDER = "verification"
+
+
 class VerificationProof(db.Model):
     """A document uploaded as proof (PDF or image), for a request or a dispute."""
 

@@ -10,7 +10,7 @@ from core.jobs import job
 def purge_verification_data() -> int:
     """Requesters' and claimants' names, phones, e-mails and proofs go
     VERIFICATION_RETENTION_DAYS after the decision (docs/features/verification.md)."""
-    from tenants.verification_services import anonymise_expired
+    from tenants.verification_retention import anonymise_expired
 
     count = anonymise_expired()
     db.session.commit()

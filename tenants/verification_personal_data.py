@@ -10,7 +10,7 @@ from core.personal_data import Erasure, PersonalData, PersonalTable, platform_re
 
 
 def _export(user):
-    from tenants.verification_services import personal_data_for
+    from tenants.verification_retention import personal_data_for
 
     rows = personal_data_for(user.email) if user.email else []
     return ("verification_des_collectivites.json", rows) if rows else None
@@ -18,7 +18,7 @@ def _export(user):
 
 def _erase(user):
     from tenants.verification import TenantDispute, VerificationRequest
-    from tenants.verification_services import erase_personal_data
+    from tenants.verification_retention import erase_personal_data
 
     if not user.email:
         return

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,9 +26,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from core import clock
 from core.db import db
 from core.mail import send_mail
+from core.platform.services import record_platform_action
 from tenants import official
 from tenants.models import Tenant, TenantStatus
 from tenants.verification import (
+    PROOF_FOLDER,
     DisputeState,
     OfficialEmailDomain,
     ProofKind,
@@ -38,13 +40,17 @@ from tenants.verification import (
     VerificationRequest,
     VerificationState,
 )
+from tenants.verification_retention import (  # noqa: F401 - re-exported
+    anonymise_expired,
+    erase_personal_data,
+    personal_data_for,
+    retention_days,
+)
 
 log = logging.getLogger(__name__)
 
-PROOF_FOLDER = "verification"
 EMAIL_TOKEN_SALT = "pnyx-verification-email"  # noqa: S105 - a salt, not a secret
 EMAIL_TOKEN_MAX_AGE = timedelta(days=7)
-DEFAULT_RETENTION_DAYS = 365
 REASON_MAX_LENGTH = 2000
 #: Anyone can open an address there: never an official domain, whatever the operator types.
 WEBMAIL_DOMAINS = frozenset(
@@ -83,14 +89,6 @@ _DOMAIN_RE = re.compile(
 
 class VerificationError(ValueError):
     """A French, user-facing reason why a verification action is refused."""
-
-
-def _audit(action: str, actor_id: int | None, target_type: str, target_id, **details) -> None:
-    from core.platform.services import record_platform_action
-
-    record_platform_action(
-        action, actor_id=actor_id, target_type=target_type, target_id=target_id, **details
-    )
 
 
 def operator_address() -> str:
@@ -169,7 +167,7 @@ def add_official_domain(
     )
     db.session.add(row)
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.domain_added",
         actor_id,
         "collectivite",
@@ -181,7 +179,7 @@ def add_official_domain(
 
 
 def remove_official_domain(row: OfficialEmailDomain, actor_id: int | None) -> None:
-    _audit(
+    record_platform_action(
         "verification.domain_removed",
         actor_id,
         "collectivite",
@@ -370,7 +368,7 @@ def approve(
     if tenant is not None:
         tenant.mark_verified(now)
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.approved",
         actor_id,
         "tenant",
@@ -392,7 +390,7 @@ def ask_for_more(request: VerificationRequest, message: str | None, actor_id: in
     request.info_requested = _reason(message, _("Indiquez ce qui manque à la demande."))
     request.state = VerificationState.MORE_INFO
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.more_info_requested",
         actor_id,
         "tenant",
@@ -420,7 +418,7 @@ def reject(request: VerificationRequest, reason: str | None, actor_id: int) -> N
     request.decided_at = clock.utcnow()
     request.decided_by = actor_id
     db.session.flush()
-    _audit(
+    record_platform_action(
         "verification.rejected",
         actor_id,
         "tenant",
@@ -441,7 +439,7 @@ def release_space(tenant: Tenant, actor_id: int | None, reason: str) -> str | No
     path = None
     if tenant.status != TenantStatus.ARCHIVED:
         path = str(archive_tenant(tenant))
-    _audit(
+    record_platform_action(
         "tenant.released",
         actor_id,
         "tenant",
@@ -476,7 +474,7 @@ def suspend_now(tenant: Tenant, actor_id: int) -> None:
             _("%(name)s ne peut pas être suspendu dans son état actuel.", name=tenant.name)
         ) from None
     db.session.flush()
-    _audit("tenant.suspended", actor_id, "tenant", tenant.id, slug=tenant.slug)
+    record_platform_action("tenant.suspended", actor_id, "tenant", tenant.id, slug=tenant.slug)
 
 
 def lift_suspension(tenant: Tenant, actor_id: int) -> None:
@@ -489,7 +487,9 @@ def lift_suspension(tenant: Tenant, actor_id: int) -> None:
     except InvalidTenantTransition as error:
         raise VerificationError(str(error)) from None
     db.session.flush()
-    _audit("tenant.reactivated", actor_id, "tenant", tenant.id, status=tenant.status.value)
+    record_platform_action(
+        "tenant.reactivated", actor_id, "tenant", tenant.id, status=tenant.status.value
+    )
 
 
 # --------------------------------------------------------------------------- disputes
@@ -551,7 +551,7 @@ def _decide(dispute: TenantDispute, state: DisputeState, note: str | None, actor
     dispute.decided_at = clock.utcnow()
     dispute.decided_by = actor_id
     db.session.flush()
-    _audit(
+    record_platform_action(
         f"dispute.{state.value}",
         actor_id,
         "tenant",
@@ -662,90 +662,3 @@ def _tenant_job(func):
 hand_over_space = _tenant_job(_hand_over)
 hand_over_space.__name__ = "hand_over_space"
 hand_over_space.__qualname__ = "hand_over_space"
-
-
-# --------------------------------------------------------------------------- retention
-
-
-def retention_days() -> int:
-    return int(current_app.config.get("VERIFICATION_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
-
-
-def anonymise_expired(now: datetime | None = None) -> int:
-    """Names, roles, phones and e-mails of decided requests and disputes, and their proofs,
-    are removed ``VERIFICATION_RETENTION_DAYS`` after the decision."""
-    cutoff = (now or clock.utcnow()) - timedelta(days=retention_days())
-    count = 0
-    requests = db.session.scalars(
-        sa.select(VerificationRequest).where(
-            VerificationRequest.decided_at < cutoff, VerificationRequest.anonymised_at.is_(None)
-        )
-    ).all()
-    disputes = db.session.scalars(
-        sa.select(TenantDispute).where(
-            TenantDispute.decided_at < cutoff, TenantDispute.anonymised_at.is_(None)
-        )
-    ).all()
-    for row in [*requests, *disputes]:
-        erase_personal_data(row)
-        count += 1
-    db.session.flush()
-    return count
-
-
-def erase_personal_data(row: VerificationRequest | TenantDispute) -> None:
-    """Erasure (retention or a person's request): who they are goes, the decision stays."""
-    from core.uploads import delete_document
-
-    for proof in list(row.proofs):
-        delete_document(proof.stored_name, folder=PROOF_FOLDER)
-        db.session.delete(proof)
-    if isinstance(row, VerificationRequest):
-        row.requester_name = row.requester_role = None
-        row.requester_phone = row.requester_email = None
-        row.info_requested = None
-    else:
-        row.claimant_name = row.claimant_role = None
-        row.claimant_phone = row.claimant_email = None
-        row.message = None
-    row.anonymised_at = clock.utcnow()
-
-
-def personal_data_for(email: str) -> list[dict]:
-    """What the platform keeps about ``email`` here (export of a person's data)."""
-    email = (email or "").strip().lower()
-    out: list[dict] = []
-    for row in db.session.scalars(
-        sa.select(VerificationRequest).where(
-            sa.func.lower(VerificationRequest.requester_email) == email
-        )
-    ):
-        out.append(
-            {
-                "type": "verification_request",
-                "collectivite": row.collectivite_name,
-                "name": row.requester_name,
-                "role": row.requester_role,
-                "phone": row.requester_phone,
-                "email": row.requester_email,
-                "state": row.state.value,
-                "created_at": row.created_at.isoformat() if row.created_at else None,
-            }
-        )
-    for row in db.session.scalars(
-        sa.select(TenantDispute).where(sa.func.lower(TenantDispute.claimant_email) == email)
-    ):
-        out.append(
-            {
-                "type": "dispute",
-                "collectivite": row.collectivite_name,
-                "name": row.claimant_name,
-                "role": row.claimant_role,
-                "phone": row.claimant_phone,
-                "email": row.claimant_email,
-                "message": row.message,
-                "state": row.state.value,
-                "created_at": row.created_at.isoformat() if row.created_at else None,
-            }
-        )
-    return out

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, g, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
+from core.errors import abort_with
 from core.routing import PLATFORM_SITE, TENANT_SITE
 from tenants.context import enter_tenant
 from tenants.resolver import PLATFORM, TENANT, UNAVAILABLE, HostResolver, Site
@@ -38,14 +38,6 @@ PENDING_OPEN_ENDPOINTS = frozenset(
         "accounts.reset_password",
     }
 )
-
-
-def _abort(code: int, message: str) -> None:
-    try:
-        abort(code)
-    except HTTPException as err:
-        err.pnyx_message = message
-        raise
 
 
 def _passes_while_pending() -> bool:
@@ -113,7 +105,7 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
         if site.kind == PLATFORM:
             return None
         if site.kind == UNAVAILABLE:
-            _abort(
+            abort_with(
                 503,
                 _(
                     "Le service est momentanément indisponible. Merci de réessayer "
@@ -121,10 +113,10 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
                 ),
             )
         if site.kind != TENANT or site.tenant.status == "archived":
-            _abort(404, _("Aucun espace de participation n'existe à cette adresse."))
+            abort_with(404, _("Aucun espace de participation n'existe à cette adresse."))
         tenant = site.tenant
         if tenant.status == "provisioning":
-            _abort(
+            abort_with(
                 503,
                 _(
                     "L'espace de participation de %(name)s est en cours de création. "
@@ -138,7 +130,7 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
         if request.method in SAFE_METHODS:
             return None
         if tenant.status == "suspended":
-            _abort(
+            abort_with(
                 403,
                 _(
                     "L'espace de participation de %(name)s est suspendu : il reste "
@@ -150,7 +142,7 @@ def init_app(app: Flask, resolver: HostResolver) -> None:
         for guard in write_guards:
             message = guard(tenant)
             if message:
-                _abort(403, message)
+                abort_with(403, message)
         return None
 
     @app.context_processor

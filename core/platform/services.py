@@ -7,11 +7,11 @@ the demo seeder) commits once and passes what it knows about the request in ``de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from core import clock
 from core.db import db
 from core.platform.models import PlatformAuditEntry, PlatformRole, PlatformUser
 from core.security import totp
@@ -166,7 +166,7 @@ def authenticate(email: str, password: str, **details: object) -> PlatformUser |
 def record_login(user: PlatformUser, second_factor: str | None, **details: object) -> None:
     """A completed log-in (``second_factor``: "totp", "recovery_code", or None before
     enrolment)."""
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = clock.utcnow()
     _record_on_user("platform_user.login", user, second_factor=second_factor, **details)
 
 

@@ -26,13 +26,14 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from core import clock
 from core.db import db
 
 login_manager = LoginManager()
@@ -99,7 +100,7 @@ def open_session_record(realm: Realm, user_id: int) -> str:
     the token its cookie must carry. The user's expired records go at the same time, so
     the table holds no more than one lifetime of log-ins per account."""
     model = realm.session_model
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     db.session.execute(sa.delete(model).where(model.user_id == user_id, model.expires_at <= now))
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -300,7 +301,7 @@ def issue_session_tokens(realm_name: str, user_ids: list[int]) -> dict[int, str]
     """:func:`issue_session_token` for many accounts at once (one INSERT, one commit): the
     benchmarks sign in thousands of simulated users."""
     model = _realms[realm_name].session_model
-    expires_at = datetime.now(UTC) + session_lifetime()
+    expires_at = clock.utcnow() + session_lifetime()
     tokens = {user_id: secrets.token_urlsafe(32) for user_id in user_ids}
     if tokens:
         db.session.execute(

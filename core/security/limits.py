@@ -27,10 +27,12 @@ See docs/features/resilience.md.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 SITE_ENVIRON_KEY = "pnyx.site"  # tenants.web.SITE_ENVIRON_KEY (no import: core knows no tenants)
 
@@ -50,6 +52,17 @@ def site_key() -> str:
 def client_key() -> str:
     """Per client address and per site: a flood on one city must not lock out another."""
     return f"{site_key()}|{get_remote_address()}"
+
+
+def posting_key() -> str:
+    """The logged-in account on this site; else the client address on this site.
+
+    The site names a tenant by its slug as well as its id, so a recreated tenant (same id in
+    a new database) never inherits old counters; tenant and platform accounts never share a
+    budget either."""
+    if current_user.is_authenticated:
+        return f"{site_key()}|u{current_user.id}"
+    return client_key()
 
 
 def normalised_email(raw: str | None) -> str:
@@ -115,3 +128,27 @@ RESET_LIMIT = "5 per minute;20 per hour"
 RESET_ACCOUNT_LIMIT = "3 per hour;6 per day"
 EMAIL_RESEND_LIMIT = "3 per minute;10 per hour"
 TWO_FACTOR_LIMIT = "10 per minute;50 per hour"
+# Publishing, per account and site: one budget shared by every form that publishes on a
+# tenant (comments, arguments, reports, proposals…).
+POSTING_LIMIT = "10 per minute;60 per hour"
+POSTING_SCOPE = "pnyx-posting"
+
+
+def posting_limit(
+    view: Callable | None = None,
+    *,
+    limit: str = POSTING_LIMIT,
+    scope: str | None = POSTING_SCOPE,
+) -> Callable:
+    """Decorate a view that publishes something: a limit on its POSTs per account and site
+    (:func:`posting_key`), answered with 429 and a French page (core.errors).
+
+    ``@posting_limit`` or ``@posting_limit(limit=..., scope=...)``: every view decorated with
+    the same ``scope`` draws on one budget (by default, a person's comments, arguments,
+    reports and proposals on a tenant share one); with ``scope=None``, each view has a
+    budget of its own."""
+    if scope is None:
+        decorator = limiter.limit(limit, key_func=posting_key, methods=["POST"])
+    else:
+        decorator = limiter.shared_limit(limit, scope=scope, key_func=posting_key, methods=["POST"])
+    return decorator(view) if view is not None else decorator

@@ -1,4 +1,4 @@
-"""From shared figures to charts (network/charts.py) and their data tables."""
+"""From shared figures to charts (core/charts.py) and their data tables."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from datetime import date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from core.charts import bar_chart
+from core.charts import bar_chart, line_chart
 from network.benchmarks import queries
 from network.benchmarks.metrics import SMALL_COUNT, Metric
-from network.charts import line_chart
 
 
 def metric_bar_chart(metric: Metric, figures: list[queries.Figure]) -> Markup:

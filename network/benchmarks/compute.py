@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from network.benchmarks.metrics import METRICS, representativeness_index
 from tenants.context import TenantRef
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS
 MONTHS = 12  # the window: this month and the eleven before
 
 OPTIONAL_TABLES = ("survey_responses", "budgets", "budget_voters", "budget_ballots")
@@ -38,7 +38,7 @@ def add_months(day: date, months: int) -> date:
 
 def window(today: date | None = None) -> tuple[date, date, list[date]]:
     """(first month, first day after the window, the months in order)."""
-    today = today or datetime.now(PARIS).date()
+    today = today or clock.paris_today()
     last = month_start(today)
     first = add_months(last, -(MONTHS - 1))
     return first, add_months(last, 1), [add_months(first, i) for i in range(MONTHS)]

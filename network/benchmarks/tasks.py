@@ -4,12 +4,12 @@ nightly fan-out (network/benchmarks/cron.py) that enqueues one per active tenant
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from core import clock
 from core.db import db
 from core.jobs import enqueue, job
 from network.benchmarks.compute import refresh_tenant
@@ -40,7 +40,7 @@ def active_tenant_ids(tenant_ids: list[int] | None = None) -> list[int]:
 def enqueue_refresh(tenant_ids: list[int] | None = None, key: str | None = None) -> list[int]:
     """One job per tenant; the job id carries the tenant and the day, so a second click or
     a second cron run the same day does not pile up jobs."""
-    key = key or date.today().isoformat()
+    key = key or clock.paris_today().isoformat()
     ids = active_tenant_ids(tenant_ids)
     for tenant_id in ids:
         enqueue(

@@ -14,6 +14,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import clock
 from core.csvexport import excel_csv
 from core.db import db
 from core.platform.services import record_platform_action
@@ -298,7 +299,7 @@ def refresh(slug: str):
     if not form.validate_on_submit():
         abort(400)
     tenant_ids = access.active_member_ids(network)
-    enqueue_refresh(tenant_ids, key=f"n{network.id}-{date.today().isoformat()}")
+    enqueue_refresh(tenant_ids, key=f"n{network.id}-{clock.paris_today().isoformat()}")
     record_platform_action(
         "network.metrics_refresh_requested",
         actor_id=current_user.id,

@@ -6,16 +6,14 @@ section of a network; anybody else sees only the sections the coordinator made p
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from core.db import db
+from core.errors import abort_with
 from core.platform.models import PlatformRole, PlatformUser
+from core.security import limits
 from network.core.models import (
     SECTION_KEYS,
     MembershipStatus,
@@ -24,6 +22,15 @@ from network.core.models import (
     NetworkRole,
     NetworkRoleKind,
 )
+
+#: Members write to the library and the forum: enough for real use, not for a flood. Each
+#: page that publishes has a budget of its own.
+POSTING_LIMIT = "10 per minute;100 per hour"
+
+
+def posting_limit(view):
+    """Decorate a network view that publishes (a practice, a comment, a forum post)."""
+    return limits.posting_limit(view, limit=POSTING_LIMIT, scope=None)
 
 
 def get_network(slug: str) -> Network | None:
@@ -150,9 +157,9 @@ def can_manage(user, network: Network) -> bool:
 def require_view(network: Network | None, section: str) -> Network:
     """Abort with 404 (no such network) or 403 (section reserved to members) in French."""
     if network is None:
-        fail(404, _("Ce réseau n'existe pas."))
+        abort_with(404, _("Ce réseau n'existe pas."))
     if not can_view(current_user, network, section):
-        fail(403, _("Cette rubrique est réservée aux membres du réseau."))
+        abort_with(403, _("Cette rubrique est réservée aux membres du réseau."))
     return network
 
 
@@ -176,13 +183,3 @@ def networks_of(user) -> list[Network]:
     return list(
         db.session.scalars(sa.select(Network).where(sa.or_(*conditions)).order_by(Network.name))
     )
-
-
-def fail(code: int, message: str | None = None) -> NoReturn:
-    """Abort with ``code`` and a French explanation (rendered by core.errors)."""
-    try:
-        abort(code)
-    except HTTPException as exc:
-        if message:
-            exc.pnyx_message = message
-        raise

@@ -6,14 +6,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from core.forms import FlaskForm, IntegerField
+from core.forms import FlaskForm, IntegerField, MultiCheckboxField
 from core.platform.forms import Required
 
 SECTION_LABELS = {
@@ -37,11 +35,6 @@ class NetworkForm(FlaskForm):
     )
     description = TextAreaField(_l("Présentation"), validators=[Length(max=20000)])
     charter = TextAreaField(_l("Charte du réseau"), validators=[Length(max=50000)])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class SectionsForm(FlaskForm):

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
-from network.core import access, services
+from core.errors import abort_with
+from network.core import services
 from network.core.forms import ConfirmForm
 from network.core.models import MembershipStatus
 from network.core.services import NetworkError
@@ -53,7 +54,7 @@ def respond(membership_id: int, answer: str):
     tenant = current_tenant()
     membership = services.tenant_membership(tenant.id, membership_id, lock=True)
     if membership is None:
-        access.fail(404, _("Cette invitation n'existe pas."))
+        abort_with(404, _("Cette invitation n'existe pas."))
     verb, action = ANSWERS[answer]
     network_name = membership.network.name
     try:

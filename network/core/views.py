@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.errors import abort_with
 from core.platform.models import PlatformRole, PlatformUser
 from core.platform.views import roles_required
 from core.security.auth import two_factor_required
@@ -35,7 +36,7 @@ bp = Blueprint(
 def _network_or_404(slug: str):
     network = access.get_network(slug)
     if network is None:
-        access.fail(404, _("Ce réseau n'existe pas."))
+        abort_with(404, _("Ce réseau n'existe pas."))
     return network
 
 
@@ -78,7 +79,7 @@ def members(slug: str):
 def _managed_network(slug: str):
     network = _network_or_404(slug)
     if not access.can_manage(current_user, network):
-        access.fail(403, _("Cette page est réservée à la coordination du réseau."))
+        abort_with(403, _("Cette page est réservée à la coordination du réseau."))
     return network
 
 
@@ -124,7 +125,7 @@ def invite(slug: str):
     network = _managed_network(slug)
     form = InviteForm()
     if not form.validate_on_submit() or not (form.tenant_id.data or "").isdigit():
-        access.fail(400, _("Choisissez une collectivité dans la liste."))
+        abort_with(400, _("Choisissez une collectivité dans la liste."))
     try:
         membership = services.invite_tenant(network, int(form.tenant_id.data), current_user)
     except NetworkError as error:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from core import clock
 from core.db import db
 from core.platform.services import record_platform_action
 from network.core.models import Network
@@ -25,7 +25,7 @@ class DiagnosticError(ValueError):
 
 
 def current_year() -> int:
-    return datetime.now(UTC).year
+    return clock.utcnow().year
 
 
 def dimensions(network: Network, include_archived: bool = False) -> list[DiagnosticDimension]:
@@ -76,7 +76,7 @@ def archive_dimension(network: Network, actor, dimension_id: int) -> DiagnosticD
     dimension = db.session.get(DiagnosticDimension, dimension_id)
     if dimension is None or dimension.network_id != network.id or dimension.archived_at:
         raise DiagnosticError(_("Cette dimension n'existe pas."))
-    dimension.archived_at = datetime.now(UTC)
+    dimension.archived_at = clock.utcnow()
     db.session.flush()
     record_platform_action(
         "network.diagnostic_dimension_archived",

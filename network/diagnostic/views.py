@@ -8,10 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.charts import format_number, radar_chart
 from core.db import db
 from core.routing import arg_int
 from core.security.auth import two_factor_required
-from network.charts import radar_chart
 from network.core import access
 from network.diagnostic import services
 from network.diagnostic.forms import ConfirmForm, DimensionForm, response_form
@@ -33,7 +33,7 @@ def _forbid(message: str):
 def _fmt(value) -> str:
     if value is None:
         return "—"
-    return f"{value:g}".replace(".", ",")
+    return format_number(value, digits=3)
 
 
 @bp.route("")

@@ -4,11 +4,11 @@ through the mail job). Services add and flush, never commit."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 
+from core import clock
 from core.db import db
 from core.mail import send_mail
 from core.platform.models import PlatformUser
@@ -83,7 +83,7 @@ def answer_question(
         body=_clean_body(body),
     )
     question.answers.append(answer)
-    question.last_activity_at = datetime.now(UTC)
+    question.last_activity_at = clock.utcnow()
     db.session.flush()
     for user in participants(question):
         if user.id == actor.id:
@@ -102,18 +102,17 @@ def answer_question(
     return answer
 
 
-def questions(network: Network, page: int = 1) -> tuple[list[ForumQuestion], int]:
-    total = db.session.scalar(
-        sa.select(sa.func.count()).where(ForumQuestion.network_id == network.id)
-    )
-    rows = db.session.scalars(
+def questions(network: Network, page: int = 1) -> Pagination:
+    """One page of the network's questions, the most recently active first (a page below
+    1 is the first, a page past the last is empty)."""
+    return db.paginate(
         sa.select(ForumQuestion)
         .where(ForumQuestion.network_id == network.id)
-        .order_by(ForumQuestion.last_activity_at.desc(), ForumQuestion.id.desc())
-        .limit(PER_PAGE)
-        .offset((max(page, 1) - 1) * PER_PAGE)
+        .order_by(ForumQuestion.last_activity_at.desc(), ForumQuestion.id.desc()),
+        page=max(page, 1),
+        per_page=PER_PAGE,
+        error_out=False,
     )
-    return list(rows), int(total or 0)
 
 
 def answer_counts(question_ids: list[int]) -> dict[int, int]:

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.errors import abort_with
 from core.routing import arg_int
 from core.security.auth import two_factor_required
 from network.core import access
+from network.core.access import posting_limit
 from network.forum import services
 from network.forum.forms import AnswerForm, QuestionForm
 from network.forum.services import ForumError
-from network.library.views import posting_limit
 
 bp = Blueprint("network_forum", __name__, url_prefix="/reseaux/<slug>/forum")
 
@@ -25,13 +26,13 @@ def _network(slug: str):
 def _question(network, question_id: int):
     question = services.get_question(network, question_id)
     if question is None:
-        access.fail(404, _("Cette question n'existe pas."))
+        abort_with(404, _("Cette question n'existe pas."))
     return question
 
 
 def _require_poster(network) -> None:
     if not services.can_post(current_user, network):
-        access.fail(
+        abort_with(
             403,
             _("Seuls les agents des collectivités membres peuvent écrire au forum."),
         )
@@ -41,15 +42,15 @@ def _require_poster(network) -> None:
 def index(slug: str):
     network = _network(slug)
     page = arg_int("page", 1)
-    rows, total = services.questions(network, page)
+    listed = services.questions(network, page)
     return render_template(
         "network/forum/index.html",
         network=network,
-        questions=rows,
-        total=total,
+        questions=listed.items,
+        total=listed.total,
         page=page,
-        pages=max(1, -(-total // services.PER_PAGE)),
-        counts=services.answer_counts([q.id for q in rows]),
+        pages=max(1, listed.pages),
+        counts=services.answer_counts([q.id for q in listed.items]),
         can_post=services.can_post(current_user, network),
     )
 
@@ -135,7 +136,7 @@ def delete_question(slug: str, question_id: int):
     network = _network(slug)
     question = _question(network, question_id)
     if not services.can_delete(current_user, question, network):
-        access.fail(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
+        abort_with(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
     if not _csrf_ok():
         abort(400)
     services.delete_post(question, current_user)
@@ -153,7 +154,7 @@ def delete_answer(slug: str, question_id: int, answer_id: int):
     if answer is None:
         abort(404)
     if not services.can_delete(current_user, answer, network):
-        access.fail(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
+        abort_with(403, _("Seuls son auteur et la coordination peuvent supprimer ce message."))
     if not _csrf_ok():
         abort(400)
     services.delete_post(answer, current_user)

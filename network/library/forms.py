@@ -10,14 +10,12 @@ from wtforms import (
     FormField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import FlaskForm, IntegerField
+from core.forms import FlaskForm, IntegerField, MultiCheckboxField
 from network.library.services import CATEGORY_LABELS, OUTCOME_LABELS
 from participation.processes.models import PhaseKind
 from participation.processes.services import PHASE_KIND_LABELS
@@ -29,11 +27,6 @@ ACTION_CHOICES = [
     ("debate", _l("Débats")),
 ]
 TEMPLATE_ROWS = 5
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class TemplatePhaseForm(Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import uploads
+from core import clock, uploads
 from core.db import db
 from core.platform.models import PlatformUser
 from core.platform.services import record_platform_action
@@ -277,7 +277,7 @@ def update_practice(practice: Practice, fields: PracticeFields, actor: PlatformU
     for key in changed:
         setattr(practice, key, values[key])
     if changed:
-        practice.updated_at = datetime.now(UTC)
+        practice.updated_at = clock.utcnow()
         db.session.flush()
         record_platform_action(
             "network.practice_updated", actor.id, "practice", practice.id, fields=sorted(changed)
@@ -536,6 +536,12 @@ def adopt_practice(practice: Practice, actor: PlatformUser) -> PracticeAdoption:
         description=f"copy_practice_template(t{tenant_id}, adoption {adoption.id})",
     )
     return adoption
+
+
+def adoption_start() -> date:
+    """The first day of a process copied from a practice today: ADOPTED_START_DELAY_DAYS
+    ahead of the collectivités' current day, time to adapt the draft before it opens."""
+    return clock.paris_today() + timedelta(days=ADOPTED_START_DELAY_DAYS)
 
 
 def template_schedule(template: dict, start: date) -> list[tuple[dict, date, date]]:

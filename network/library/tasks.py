@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
 import sqlalchemy as sa
 
+from core import clock
 from core.audit import record_action
 from core.db import db
 from network.library.models import AdoptionStatus, PracticeAdoption
@@ -16,7 +15,7 @@ from tenants.context import tenant_job
 def copy_practice_template(tenant_id: int, adoption_id: int) -> int | None:
     """Create the draft process in *this* tenant (the job runs inside ``tenant_id``'s schema)
     and record its id on the adoption. Idempotent: a done adoption is left alone."""
-    from network.library.services import ADOPTED_START_DELAY_DAYS, template_schedule
+    from network.library.services import adoption_start, template_schedule
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
 
     adoption = db.session.scalar(
@@ -45,9 +44,8 @@ def copy_practice_template(tenant_id: int, adoption_id: int) -> int | None:
         state=ProcessState.DRAFT,
     )
     db.session.add(process)
-    start = date.today() + timedelta(days=ADOPTED_START_DELAY_DAYS)
     for position, (phase, starts_on, ends_on) in enumerate(
-        template_schedule(template, start), start=1
+        template_schedule(template, adoption_start()), start=1
     ):
         actions = set(phase.get("actions") or [])
         process.phases.append(
@@ -78,6 +76,6 @@ def copy_practice_template(tenant_id: int, adoption_id: int) -> int | None:
     )
     adoption.process_id = process.id
     adoption.status = AdoptionStatus.DONE
-    adoption.done_at = datetime.now(UTC)
+    adoption.done_at = clock.utcnow()
     db.session.commit()
     return process.id

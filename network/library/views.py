@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.db import db
+from core.errors import abort_with
 from core.security.auth import two_factor_required
 from core.security.body_limits import upload_view
-from core.security.limits import limiter
 from network.core import access
+from network.core.access import posting_limit
 from network.library import services
 from network.library.forms import (
     TEMPLATE_ROWS,
@@ -33,17 +34,6 @@ from network.library.services import LibraryError
 
 bp = Blueprint("network_library", __name__, url_prefix="/reseaux/<slug>/pratiques")
 
-#: Members write to the library: enough for real use, not for a flood.
-POSTING_LIMIT = "10 per minute;100 per hour"
-
-
-def _poster_key() -> str:
-    return f"network-post|{getattr(current_user, 'id', None)}|{request.remote_addr}"
-
-
-def posting_limit(view):
-    return limiter.limit(POSTING_LIMIT, key_func=_poster_key, methods=["POST"])(view)
-
 
 def _network(slug: str):
     return access.require_view(access.get_network(slug), "library")
@@ -52,7 +42,7 @@ def _network(slug: str):
 def _practice(network, practice_id: int):
     practice = services.get_practice(network, practice_id)
     if practice is None:
-        access.fail(404, _("Cette pratique n'existe pas."))
+        abort_with(404, _("Cette pratique n'existe pas."))
     return practice
 
 
@@ -118,7 +108,7 @@ def new(slug: str):
     network = _network(slug)
     allowed, tenant_id = services.contributor_tenant(current_user, network)
     if not allowed:
-        access.fail(403, _("Seuls les membres du réseau peuvent partager une pratique."))
+        abort_with(403, _("Seuls les membres du réseau peuvent partager une pratique."))
     form = PracticeForm()
     if form.validate_on_submit():
         try:
@@ -153,16 +143,10 @@ def show(slug: str, practice_id: int):
         AdoptionStatus=AdoptionStatus,
         comment_form=CommentForm(),
         attachment_form=AttachmentForm(),
-        schedule=services.template_schedule(practice.process_template, _today())
+        schedule=services.template_schedule(practice.process_template, services.adoption_start())
         if practice.process_template
         else [],
     )
-
-
-def _today():
-    from datetime import date, timedelta
-
-    return date.today() + timedelta(days=services.ADOPTED_START_DELAY_DAYS)
 
 
 @bp.route("/<int:practice_id>/modifier", methods=["GET", "POST"])
@@ -172,7 +156,7 @@ def edit(slug: str, practice_id: int):
     network = _network(slug)
     practice = _practice(network, practice_id)
     if not services.can_edit(current_user, practice):
-        access.fail(403, _("Seuls ses auteurs et la coordination peuvent modifier cette fiche."))
+        abort_with(403, _("Seuls ses auteurs et la coordination peuvent modifier cette fiche."))
     form = PracticeForm(obj=practice)
     if request.method == "GET":
         form.category.data = practice.category.value
@@ -211,7 +195,7 @@ def comment(slug: str, practice_id: int):
     network = _network(slug)
     practice = _practice(network, practice_id)
     if not services.can_comment(current_user, network):
-        access.fail(403, _("Seuls les membres du réseau peuvent commenter."))
+        abort_with(403, _("Seuls les membres du réseau peuvent commenter."))
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -235,7 +219,7 @@ def upload(slug: str, practice_id: int):
     network = _network(slug)
     practice = _practice(network, practice_id)
     if not services.can_edit(current_user, practice):
-        access.fail(403, _("Seuls ses auteurs et la coordination peuvent joindre des fichiers."))
+        abort_with(403, _("Seuls ses auteurs et la coordination peuvent joindre des fichiers."))
     form = AttachmentForm()
     if not form.validate_on_submit() or not form.file.data:
         flash(_("Choisissez un fichier."), "error")
@@ -309,7 +293,7 @@ def delete(slug: str, practice_id: int):
     network = _network(slug)
     practice = _practice(network, practice_id)
     if not services.can_delete(current_user, practice):
-        access.fail(403, _("Seuls ses auteurs et la coordination peuvent supprimer cette fiche."))
+        abort_with(403, _("Seuls ses auteurs et la coordination peuvent supprimer cette fiche."))
     if not _csrf_ok():
         abort(400)
     stored = services.delete_practice(practice, current_user)
@@ -329,7 +313,7 @@ def delete_comment(slug: str, practice_id: int, comment_id: int):
     if comment is None:
         abort(404)
     if not services.can_delete_comment(current_user, comment):
-        access.fail(403, _("Seuls son auteur et la coordination peuvent supprimer ce commentaire."))
+        abort_with(403, _("Seuls son auteur et la coordination peuvent supprimer ce commentaire."))
     if not _csrf_ok():
         abort(400)
     services.delete_comment(comment, current_user)
@@ -345,7 +329,7 @@ def adopt(slug: str, practice_id: int):
     network = _network(slug)
     practice = _practice(network, practice_id)
     if not services.can_adopt(current_user, practice):
-        access.fail(
+        abort_with(
             403,
             _("Seuls les membres d'une collectivité du réseau peuvent adopter une pratique."),
         )

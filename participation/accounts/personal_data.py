@@ -197,6 +197,50 @@ registry.register(
 )
 
 
+#: Retention of what the collectivité publishes (processes, debates, meetings).
+PUBLIC_ARCHIVE = _l("Archive publique de la démarche.")
+
+
+def register_staff_publication(
+    name: str,
+    model: Any,
+    *,
+    columns: tuple[str, ...],
+    reason: Any,
+    file_name: str,
+    fields: dict[str, Any],
+) -> None:
+    """Register a table of what agents publish for the collectivité (a process, a debate),
+    each row naming its author in ``created_by_id``: the rows are kept, as the public
+    archive, when the agent's account goes (the account row is anonymised, so the agent
+    becomes anonymous); the agent's export lists theirs, ``fields`` (JSON key: column) in
+    ``file_name``."""
+
+    def export(user: Any) -> tuple[str, Any] | None:
+        created = db.session.execute(
+            sa.select(*fields.values()).where(model.created_by_id == user.id)
+        ).all()
+        if not created:
+            return None
+        return file_name, [dict(zip(fields, row, strict=True)) for row in created]
+
+    registry.register(
+        PersonalData(
+            name=name,
+            export=export,
+            tables=(
+                PersonalTable(
+                    model.__tablename__,
+                    columns,
+                    Erasure.KEEP,
+                    retention=PUBLIC_ARCHIVE,
+                    reason=reason,
+                ),
+            ),
+        )
+    )
+
+
 def user_rows(model: Any, column: Any, user: User, *order: Any) -> list[Any]:
     """The rows of ``model`` whose ``column`` is ``user``'s id (export helper)."""
     query = sa.select(model).where(column == user.id)

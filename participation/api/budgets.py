@@ -12,9 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import api_abort, api_get, schema
+from participation.api.registry import api_get, schema
 from participation.api.views import (
     CURSOR,
     ID_DOC,
@@ -24,7 +25,6 @@ from participation.api.views import (
     bp,
     iso,
     labelled,
-    page,
 )
 from participation.budgets import services
 from participation.budgets.models import (
@@ -160,18 +160,10 @@ def project_json(project: BudgetProject, result) -> dict:
     params=(PROCESS_FILTER, LIMIT, CURSOR),
 )
 def list_budgets(params: dict[str, Any]):
-    after = cursor.decode("budgets", params["cursor"], 1)
-    query = (
-        sa.select(Budget)
-        .where(Budget.published_at.is_not(None))
-        .order_by(Budget.id.desc())
-        .limit(params["limit"] + 1)
-    )
+    query = sa.select(Budget).where(Budget.published_at.is_not(None))
     if params["process"]:
         query = query.where(Budget.process_id == params["process"])
-    if after:
-        query = query.where(Budget.id < int(after[0]))
-    result = page(list(db.session.scalars(query)), params["limit"], "budgets", lambda b: [b.id])
+    result = cursor.by_id("budgets", query, Budget.id, params)
     result["items"] = [budget_json(b) for b in result["items"]]
     return jsonify(result)
 
@@ -190,7 +182,7 @@ def list_budgets(params: dict[str, Any]):
 def get_budget(params: dict[str, Any], budget_id: int):
     budget = services.get_budget(budget_id)
     if budget is None or not services.is_public(budget):
-        api_abort(404, _("Ce budget participatif n'existe pas."))
+        abort_with(404, _("Ce budget participatif n'existe pas."))
     data = budget_json(budget)
     results = None
     by_project: dict[int, object] = {}

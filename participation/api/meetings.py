@@ -10,11 +10,11 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 
 from core import clock
-from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, schema
-from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso, page
+from participation.api.registry import Param, api_get, schema
+from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso
 from participation.meetings import services
 from participation.meetings.models import Meeting
 
@@ -84,22 +84,14 @@ def meeting_json(meeting: Meeting, count) -> dict:
     description="Les plus récemment créées d'abord.",
 )
 def list_meetings(params: dict[str, Any]):
-    after = cursor.decode("meetings", params["cursor"], 1)
-    query = (
-        sa.select(Meeting)
-        .where(Meeting.published_at.is_not(None))
-        .order_by(Meeting.id.desc())
-        .limit(params["limit"] + 1)
-    )
+    query = sa.select(Meeting).where(Meeting.published_at.is_not(None))
     if params["process"]:
         query = query.where(Meeting.process_id == params["process"])
     if params["when"] == "upcoming":
         query = query.where(Meeting.ends_at >= clock.utcnow())
     elif params["when"] == "past":
         query = query.where(Meeting.ends_at < clock.utcnow())
-    if after:
-        query = query.where(Meeting.id < int(after[0]))
-    result = page(list(db.session.scalars(query)), params["limit"], "meetings", lambda m: [m.id])
+    result = cursor.by_id("meetings", query, Meeting.id, params)
     counts = services.counts([m.id for m in result["items"]])
     result["items"] = [meeting_json(m, counts[m.id]) for m in result["items"]]
     return jsonify(result)
@@ -117,5 +109,5 @@ def list_meetings(params: dict[str, Any]):
 def get_meeting(params: dict[str, Any], meeting_id: int):
     meeting = services.get_meeting(meeting_id)
     if meeting is None or not services.is_public(meeting):
-        api_abort(404, _("Cette réunion n'existe pas."))
+        abort_with(404, _("Cette réunion n'existe pas."))
     return jsonify(meeting_json(meeting, services.counts([meeting.id])[meeting.id]))

@@ -10,11 +10,11 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, schema
-from participation.api.views import CURSOR, ID_DOC, LIMIT, bp, iso, labelled, page
+from participation.api.registry import Param, api_get, schema
+from participation.api.views import CURSOR, ID_DOC, LIMIT, bp, iso, labelled
 from participation.problems import services
 from participation.problems.models import ProblemEventKind, ProblemReport, ProblemStatus
 
@@ -100,22 +100,16 @@ def problem_json(report: ProblemReport) -> dict:
     description="Les plus récents d'abord ; les signalements masqués n'y figurent pas.",
 )
 def list_problems(params: dict[str, Any]):
-    after = cursor.decode("problems", params["cursor"], 1)
     query = (
         sa.select(ProblemReport)
         .where(services._public_clause())
         .options(joinedload(ProblemReport.category), joinedload(ProblemReport.reporter))
-        .order_by(ProblemReport.id.desc())
-        .limit(params["limit"] + 1)
     )
     if params["status"]:
         query = query.where(ProblemReport.status == ProblemStatus(params["status"]))
     if params["category"]:
         query = query.where(ProblemReport.category_id == params["category"])
-    if after:
-        query = query.where(ProblemReport.id < int(after[0]))
-    reports = list(db.session.scalars(query))
-    result = page(reports, params["limit"], "problems", lambda r: [r.id])
+    result = cursor.by_id("problems", query, ProblemReport.id, params)
     result["items"] = [problem_json(r) for r in result["items"]]
     return jsonify(result)
 
@@ -132,7 +126,7 @@ def list_problems(params: dict[str, Any]):
 def get_problem(params: dict[str, Any], report_id: int):
     report = services.get_report(report_id)
     if report is None or not services.is_public(report):
-        api_abort(404, _("Ce signalement n'existe pas."))
+        abort_with(404, _("Ce signalement n'existe pas."))
     data = problem_json(report)
     data["timeline"] = [
         {

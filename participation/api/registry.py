@@ -15,23 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+
+from core.errors import abort_with
 
 MAX_INT = 2**31 - 1
 #: Characters PostgreSQL refuses in text, or that have no business in a filter.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CURSOR_PATTERN = "^[A-Za-z0-9_.-]*$"
-
-
-def api_abort(code: int, message: str):
-    """Abort with ``code`` and a French ``message`` (core.errors renders it as JSON)."""
-    try:
-        abort(code)
-    except HTTPException as err:
-        err.pnyx_message = message
-        raise
 
 
 @dataclass(frozen=True)
@@ -67,13 +59,13 @@ class Param:
     def parse(self, raw: str) -> Any:
         if self.kind == "integer":
             if not re.fullmatch(r"[0-9]{1,10}", raw or ""):
-                api_abort(
+                abort_with(
                     400,
                     _("Le paramètre « %(name)s » doit être un nombre entier.", name=self.name),
                 )
             value = int(raw)
             if not self.minimum <= value <= self.maximum:
-                api_abort(
+                abort_with(
                     400,
                     _(
                         "Le paramètre « %(name)s » doit être compris entre %(low)d et %(high)d.",
@@ -85,7 +77,7 @@ class Param:
             return value
         if self.kind == "enum":
             if raw not in self.choices:
-                api_abort(
+                abort_with(
                     400,
                     _(
                         "Valeur inconnue pour « %(name)s ». Valeurs possibles : %(choices)s.",
@@ -95,7 +87,7 @@ class Param:
                 )
             return raw
         if len(raw) > self.max_length or _CONTROL.search(raw):
-            api_abort(
+            abort_with(
                 400,
                 _(
                     "Le paramètre « %(name)s » est trop long ou contient des caractères "
@@ -142,7 +134,7 @@ def parse_query(params: tuple[Param, ...]) -> dict[str, Any]:
     known = {param.name: param for param in params}
     unknown = sorted(set(request.args) - set(known))
     if unknown:
-        api_abort(
+        abort_with(
             400,
             _(
                 "Paramètre inconnu : %(names)s. Paramètres acceptés : %(known)s.",
@@ -154,7 +146,7 @@ def parse_query(params: tuple[Param, ...]) -> dict[str, Any]:
     for name, param in known.items():
         raws = request.args.getlist(name)
         if len(raws) > 1:
-            api_abort(400, _("Le paramètre « %(name)s » est répété.", name=name))
+            abort_with(400, _("Le paramètre « %(name)s » est répété.", name=name))
         values[name] = param.parse(raws[0]) if raws else param.default
     return values
 

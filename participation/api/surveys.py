@@ -10,11 +10,11 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 
 from core import clock
-from core.db import db
+from core.errors import abort_with
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import api_abort, api_get, schema
-from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso, page
+from participation.api.registry import api_get, schema
+from participation.api.views import CURSOR, ID_DOC, LIMIT, PROCESS_FILTER, bp, iso
 from participation.surveys import services
 from participation.surveys.models import QuestionKind, Survey, SurveyState
 
@@ -158,18 +158,10 @@ def results_json(survey: Survey) -> dict:
     params=(PROCESS_FILTER, LIMIT, CURSOR),
 )
 def list_surveys(params: dict[str, Any]):
-    after = cursor.decode("surveys", params["cursor"], 1)
-    query = (
-        sa.select(Survey)
-        .where(Survey.state == SurveyState.PUBLISHED)
-        .order_by(Survey.id.desc())
-        .limit(params["limit"] + 1)
-    )
+    query = sa.select(Survey).where(Survey.state == SurveyState.PUBLISHED)
     if params["process"]:
         query = query.where(Survey.process_id == params["process"])
-    if after:
-        query = query.where(Survey.id < int(after[0]))
-    result = page(list(db.session.scalars(query)), params["limit"], "surveys", lambda x: [x.id])
+    result = cursor.by_id("surveys", query, Survey.id, params)
     result["items"] = [survey_json(x) for x in result["items"]]
     return jsonify(result)
 
@@ -187,7 +179,7 @@ def list_surveys(params: dict[str, Any]):
 def get_survey(params: dict[str, Any], survey_id: int):
     survey = services.get_survey(survey_id)
     if survey is None or not services.is_public(survey):
-        api_abort(404, _("Cette consultation n'existe pas."))
+        abort_with(404, _("Cette consultation n'existe pas."))
     data = survey_json(survey)
     data["results"] = results_json(survey) if survey.results_published_at else None
     return jsonify(data)

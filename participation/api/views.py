@@ -24,11 +24,12 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from core import clock
 from core.db import db
+from core.errors import abort_with
 from core.security.limits import limiter
 from participation.accounts.models import User
 from participation.api import cursor
 from participation.api import schemas as s
-from participation.api.registry import Param, api_abort, api_get, document
+from participation.api.registry import Param, api_get, document
 from participation.debates.models import Argument, Comment, Debate, Side
 from participation.processes import services as process_services
 from participation.processes.models import Process, ProcessState
@@ -102,14 +103,6 @@ def contribution_state(item) -> str:
     if item.hidden_at is not None:
         return "hidden"
     return "visible"
-
-
-def page(items: list, limit: int, listing: str, key) -> dict:
-    """The envelope of a list: ``limit + 1`` rows were fetched to know if more follow."""
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = cursor.encode(listing, key(items[-1])) if more and items else None
-    return {"items": items, "next_cursor": next_cursor}
 
 
 def process_json(process: Process, today: date) -> dict:
@@ -262,10 +255,6 @@ def _visible_arguments(side: Side, label: str):
     )
 
 
-def _not_found(message: str):
-    api_abort(404, message)
-
-
 # --------------------------------------------------------------------------- processes
 
 
@@ -292,7 +281,6 @@ def _not_found(message: str):
 )
 def list_processes(params: dict[str, Any]):
     today = clock.paris_today()
-    after = cursor.decode("processes", params["cursor"], 1)
     bounds = process_services._bounds()
     query = (
         sa.select(Process)
@@ -303,8 +291,6 @@ def list_processes(params: dict[str, Any]):
             joinedload(Process.theme),
             joinedload(Process.neighbourhood),
         )
-        .order_by(Process.id.desc())
-        .limit(params["limit"] + 1)
     )
     if params["status"]:
         status_expr = process_services._status_expression(bounds, today)
@@ -313,10 +299,7 @@ def list_processes(params: dict[str, Any]):
         query = query.where(Process.theme_id == params["theme"])
     if params["neighbourhood"]:
         query = query.where(Process.neighbourhood_id == params["neighbourhood"])
-    if after:
-        query = query.where(Process.id < after[0])
-    processes = list(db.session.scalars(query))
-    result = page(processes, params["limit"], "processes", lambda p: [p.id])
+    result = cursor.by_id("processes", query, Process.id, params)
     result["items"] = [process_json(p, today) for p in result["items"]]
     return jsonify(result)
 
@@ -333,7 +316,7 @@ def list_processes(params: dict[str, Any]):
 def get_process(params: dict[str, Any], process_id: int):
     process = process_services.get_process(process_id)
     if process is None or process.state not in PUBLIC_PROCESS_STATES:
-        _not_found(_("Cette démarche n'existe pas."))
+        abort_with(404, _("Cette démarche n'existe pas."))
     return jsonify(process_json(process, clock.paris_today()))
 
 
@@ -412,7 +395,7 @@ def list_proposals(params: dict[str, Any]):
             query = query.where(Proposal.id < int(after[0]))
         key = lambda row: [row[0].id]  # noqa: E731
     rows = db.session.execute(query).unique().all()
-    result = page(rows, params["limit"], listing, key)
+    result = cursor.page(rows, params["limit"], listing, key)
     labels = proposal_services.status_labels()
     result["items"] = [proposal_json(row[0], row[1], labels) for row in result["items"]]
     return jsonify(result)
@@ -430,9 +413,9 @@ def list_proposals(params: dict[str, Any]):
 def get_proposal(params: dict[str, Any], proposal_id: int):
     proposal = proposal_services.get_proposal(proposal_id)
     if proposal is None or not proposal_services.process_is_public(proposal.process):
-        _not_found(_("Cette proposition n'existe pas."))
+        abort_with(404, _("Cette proposition n'existe pas."))
     if not proposal_services.is_public(proposal):
-        _not_found(_("Cette proposition a été masquée par la modération."))
+        abort_with(404, _("Cette proposition a été masquée par la modération."))
     comments = db.session.scalar(
         sa.select(sa.func.count(Comment.id)).where(
             Comment.proposal_id == proposal.id,
@@ -485,16 +468,12 @@ def _public_debates():
     ),
 )
 def list_debates(params: dict[str, Any]):
-    after = cursor.decode("debates", params["cursor"], 1)
-    query = _public_debates().order_by(Debate.id.desc()).limit(params["limit"] + 1)
+    query = _public_debates()
     if params["process"]:
         query = query.where(Debate.process_id == params["process"])
     if params["state"]:
         query = query.where(Debate.state == params["state"])
-    if after:
-        query = query.where(Debate.id < int(after[0]))
-    rows = db.session.execute(query).all()
-    result = page(rows, params["limit"], "debates", lambda row: [row[0].id])
+    result = cursor.by_id("debates", query, Debate.id, params, rows=True)
     result["items"] = [debate_json(*row) for row in result["items"]]
     return jsonify(result)
 
@@ -511,7 +490,7 @@ def list_debates(params: dict[str, Any]):
 def get_debate(params: dict[str, Any], debate_id: int):
     row = db.session.execute(_public_debates().where(Debate.id == debate_id)).first()
     if row is None:
-        _not_found(_("Ce débat n'existe pas."))
+        abort_with(404, _("Ce débat n'existe pas."))
     data = debate_json(*row)
     arguments = db.session.scalars(
         sa.select(Argument)
@@ -544,7 +523,6 @@ def get_debate(params: dict[str, Any], debate_id: int):
     "place dans le fil (« state »), sans auteur ni texte.",
 )
 def list_comments(params: dict[str, Any]):
-    after = cursor.decode("comments", params["cursor"], 1)
     on_proposal = aliased(Proposal)
     on_debate = aliased(Debate)
     owner = sa.func.coalesce(Comment.process_id, on_proposal.process_id, on_debate.process_id)
@@ -564,8 +542,6 @@ def list_comments(params: dict[str, Any]):
             ),
         )
         .options(joinedload(Comment.author))
-        .order_by(Comment.id)
-        .limit(params["limit"] + 1)
     )
     if params["proposal"]:
         query = query.where(Comment.proposal_id == params["proposal"])
@@ -573,10 +549,7 @@ def list_comments(params: dict[str, Any]):
         query = query.where(Comment.debate_id == params["debate"])
     if params["process"]:
         query = query.where(Comment.process_id == params["process"])
-    if after:
-        query = query.where(Comment.id > int(after[0]))
-    comments = list(db.session.scalars(query))
-    result = page(comments, params["limit"], "comments", lambda c: [c.id])
+    result = cursor.by_id("comments", query, Comment.id, params, newest_first=False)
     result["items"] = [comment_json(c) for c in result["items"]]
     return jsonify(result)
 

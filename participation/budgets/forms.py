@@ -1,5 +1,5 @@
 """Forms of the participatory budget pages (CSRF through Flask-WTF). The rules themselves
-live in services.py; the forms only read and type the fields."""
+live in the services package; the forms only read and type the fields."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import DateField, FlaskForm, IntegerField
+from core.forms import DateField, FlaskForm, IntegerField, optional_int
 from participation.budgets.models import VotingRule
 from participation.budgets.services import RULE_LABELS
 from participation.engagement.antispam import HoneypotForm
 from participation.staff.forms import DataRequired, InputRequired
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class ConfirmForm(FlaskForm):

@@ -8,15 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import DateTimeLocalField, FlaskForm, IntegerField
+from core.forms import DateTimeLocalField, FlaskForm, IntegerField, optional_int
 from participation.meetings.services import PARIS
 from participation.staff.forms import DataRequired, InputRequired
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class ParisDateTimeField(DateTimeLocalField):

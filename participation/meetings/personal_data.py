@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.personal_data import Erasure, PersonalData, PersonalTable
-from participation.accounts.personal_data import registry, with_the_account
+from participation.accounts.personal_data import PUBLIC_ARCHIVE, registry, with_the_account
 from participation.meetings import services
 from participation.meetings.models import (
     Meeting,
@@ -89,7 +89,7 @@ registry.register(
                     "cancellation_reason",
                 ),
                 Erasure.KEEP,
-                retention=_l("Archive publique de la démarche."),
+                retention=PUBLIC_ARCHIVE,
                 reason=_l(
                     "Réunion publique de la collectivité : lieu public, compte rendu public ; "
                     "l'agent qui l'a créée devient anonyme."
@@ -99,7 +99,7 @@ registry.register(
                 "meeting_proposals",
                 ("speaker", "entered_by_id"),
                 Erasure.KEEP,
-                retention=_l("Archive publique de la démarche."),
+                retention=PUBLIC_ARCHIVE,
                 reason=_l("Compte rendu public : qui a présenté une proposition en séance."),
             ),
         ),

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from core import clock
-from core.audit import record_action
+from core.audit import audit
 from core.db import db
 from core.mail import send_mail
 from participation.accounts.models import User
@@ -58,17 +58,6 @@ class MeetingError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _audit(action: str, actor: User, target_id: object, **details) -> None:
-    record_action(
-        action,
-        actor_id=actor.id,
-        actor_label=actor.display_name,
-        target_type="meeting",
-        target_id=target_id,
-        **details,
-    )
 
 
 def _clean(value: str | None) -> str:
@@ -299,9 +288,10 @@ def save_meeting(
     meeting.phase_id = phase_id
     meeting.registration_open = bool(registration_open)
     db.session.flush()
-    _audit(
+    audit(
         "meetings.created" if created else "meetings.updated",
         actor,
+        "meeting",
         meeting.id,
         title=title,
         starts_at=starts_at.isoformat(),
@@ -317,7 +307,7 @@ def publish_meeting(meeting: Meeting, actor: User) -> bool:
         return False
     meeting.published_at = clock.utcnow()
     db.session.flush()
-    _audit("meetings.published", actor, meeting.id)
+    audit("meetings.published", actor, "meeting", meeting.id)
     return True
 
 
@@ -340,7 +330,7 @@ def cancel_meeting(meeting: Meeting, actor: User, reason: str) -> int:
     for registration in people:
         _mail(registration.user, "meeting_cancelled", meeting, reason=reason)
     db.session.flush()
-    _audit("meetings.cancelled", actor, meeting.id, reason=reason, told=len(people))
+    audit("meetings.cancelled", actor, "meeting", meeting.id, reason=reason, told=len(people))
     return len(people)
 
 
@@ -594,9 +584,10 @@ def save_minutes(meeting: Meeting, actor: User, minutes: str, publish: bool) -> 
     elif not publish:
         meeting.minutes_published_at = None
     db.session.flush()
-    _audit(
+    audit(
         "meetings.minutes_saved",
         actor,
+        "meeting",
         meeting.id,
         published=meeting.minutes_published_at is not None,
         length=len(minutes),
@@ -669,12 +660,11 @@ def enter_proposal(
         )
     )
     db.session.flush()
-    record_action(
+    audit(
         "meetings.proposal_entered",
-        actor_id=actor.id,
-        actor_label=actor.display_name,
-        target_type="proposal",
-        target_id=proposal.id,
+        actor,
+        "proposal",
+        proposal.id,
         meeting_id=meeting.id,
         title=title,
         speaker=speaker,

@@ -7,10 +7,10 @@ Thin views: validate the form, call a service, commit once, flash, redirect.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 
 from core import clock
 from core.db import db
@@ -37,14 +37,6 @@ MANAGERS = (StaffRole.MODERATOR,)  # and admins, who pass every role check
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _abort(code: int, message: str):
-    try:
-        abort(code)
-    except HTTPException as exc:
-        exc.pnyx_message = message
-        raise
 
 
 def _visible(meeting_id: int) -> Meeting:

@@ -21,6 +21,40 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- surveys
 
 
+SURVEY_FIELDS = (
+    ID,
+    Field("demarche_id", "entier", "La démarche, s'il y en a une."),
+    Field("titre", "texte", "Titre."),
+    Field("resume", "texte", "Résumé."),
+    Field("ouverture", "date", "Premier jour pour répondre."),
+    Field("cloture", "date", "Dernier jour pour répondre."),
+    Field("resultats_publies", "booléen", "« oui » si les résultats sont publics."),
+    Field(
+        "vous_avez_dit_nous_avons_fait",
+        "texte",
+        "Ce que la collectivité a décidé (Markdown), une fois publié.",
+    ),
+    Field("url", "url", "Page de la consultation."),
+)
+
+
+SURVEY_RESULT_FIELDS = (
+    Field("consultation_id", "entier", "La consultation (consultations.csv)."),
+    Field("question_numero", "entier", "Numéro de la question."),
+    Field("question", "texte", "Texte de la question."),
+    Field(
+        "type",
+        "texte",
+        "single, multiple, scale (1 à 5), ranking, short_text, long_text, number ou date.",
+    ),
+    Field("repondants", "entier", "Personnes ayant répondu à la question."),
+    Field("option", "texte", "Choix proposé, ou valeur de l'échelle ; vide sinon."),
+    Field("nombre", "entier", "Réponses pour ce choix ou cette valeur."),
+    Field("pourcentage", "décimal", "Part des répondants à la question."),
+    Field("moyenne", "décimal", "Moyenne (échelles et nombres)."),
+)
+
+
 def _register_surveys() -> None:
     from participation.surveys import services
     from participation.surveys.models import Survey, SurveyState
@@ -64,21 +98,7 @@ def _register_surveys() -> None:
         Dataset(
             "consultations.csv",
             "Consultations (questionnaires) publiées",
-            (
-                ID,
-                Field("demarche_id", "entier", "La démarche, s'il y en a une."),
-                Field("titre", "texte", "Titre."),
-                Field("resume", "texte", "Résumé."),
-                Field("ouverture", "date", "Premier jour pour répondre."),
-                Field("cloture", "date", "Dernier jour pour répondre."),
-                Field("resultats_publies", "booléen", "« oui » si les résultats sont publics."),
-                Field(
-                    "vous_avez_dit_nous_avons_fait",
-                    "texte",
-                    "Ce que la collectivité a décidé (Markdown), une fois publié.",
-                ),
-                Field("url", "url", "Page de la consultation."),
-            ),
+            SURVEY_FIELDS,
             survey_rows,
         )
     )
@@ -86,28 +106,46 @@ def _register_surveys() -> None:
         Dataset(
             "consultations-resultats.csv",
             "Résultats publiés des consultations (agrégats, jamais les réponses libres)",
-            (
-                Field("consultation_id", "entier", "La consultation (consultations.csv)."),
-                Field("question_numero", "entier", "Numéro de la question."),
-                Field("question", "texte", "Texte de la question."),
-                Field(
-                    "type",
-                    "texte",
-                    "single, multiple, scale (1 à 5), ranking, short_text, long_text, "
-                    "number ou date.",
-                ),
-                Field("repondants", "entier", "Personnes ayant répondu à la question."),
-                Field("option", "texte", "Choix proposé, ou valeur de l'échelle ; vide sinon."),
-                Field("nombre", "entier", "Réponses pour ce choix ou cette valeur."),
-                Field("pourcentage", "décimal", "Part des répondants à la question."),
-                Field("moyenne", "décimal", "Moyenne (échelles et nombres)."),
-            ),
+            SURVEY_RESULT_FIELDS,
             result_rows,
         )
     )
 
 
 # --------------------------------------------------------------------------- budgets
+
+
+BUDGET_FIELDS = (
+    ID,
+    Field("demarche_id", "entier", "La démarche, s'il y en a une."),
+    Field("titre", "texte", "Titre."),
+    Field("enveloppe", "entier", "Enveloppe totale, en euros."),
+    Field("regle", "texte", "knapsack (dans l'enveloppe) ou approval (nombre de choix)."),
+    Field(
+        "phase",
+        "texte",
+        "upcoming, submission, analysis, vote, results ou implementation, au jour de l'export.",
+    ),
+    Field("vote_debut", "date", "Premier jour du vote."),
+    Field("vote_fin", "date", "Dernier jour du vote."),
+    Field("url", "url", "Page du budget."),
+)
+
+
+BUDGET_PROJECT_FIELDS = (
+    ID,
+    Field("budget_id", "entier", "Le budget (budgets.csv)."),
+    Field("titre", "texte", "Titre."),
+    Field("description", "texte", "Description (Markdown)."),
+    Field("quartier", "texte", "Quartier."),
+    Field("cout_propose", "entier", "Coût proposé, en euros."),
+    Field("cout_estime", "entier", "Coût estimé par la collectivité, en euros."),
+    Field("statut", "texte", "submitted, feasible ou unfeasible."),
+    Field("motif", "texte", "Motif d'un projet jugé non réalisable."),
+    Field("avancement", "entier", "Avancement de la réalisation, en %."),
+    Field("voix", "entier", "Voix obtenues ; vide avant la publication des résultats."),
+    Field("retenu", "booléen", "« oui » si le projet est lauréat ; vide avant."),
+)
 
 
 def _register_budgets() -> None:
@@ -167,54 +205,35 @@ def _register_budgets() -> None:
                 )
 
     register_dataset(
-        Dataset(
-            "budgets.csv",
-            "Budgets participatifs publiés",
-            (
-                ID,
-                Field("demarche_id", "entier", "La démarche, s'il y en a une."),
-                Field("titre", "texte", "Titre."),
-                Field("enveloppe", "entier", "Enveloppe totale, en euros."),
-                Field(
-                    "regle", "texte", "knapsack (dans l'enveloppe) ou approval (nombre de choix)."
-                ),
-                Field(
-                    "phase",
-                    "texte",
-                    "upcoming, submission, analysis, vote, results ou implementation, au jour "
-                    "de l'export.",
-                ),
-                Field("vote_debut", "date", "Premier jour du vote."),
-                Field("vote_fin", "date", "Dernier jour du vote."),
-                Field("url", "url", "Page du budget."),
-            ),
-            budget_rows,
-        )
+        Dataset("budgets.csv", "Budgets participatifs publiés", BUDGET_FIELDS, budget_rows)
     )
     register_dataset(
         Dataset(
             "budgets-projets.csv",
             "Projets des budgets participatifs, analyse et résultats",
-            (
-                ID,
-                Field("budget_id", "entier", "Le budget (budgets.csv)."),
-                Field("titre", "texte", "Titre."),
-                Field("description", "texte", "Description (Markdown)."),
-                Field("quartier", "texte", "Quartier."),
-                Field("cout_propose", "entier", "Coût proposé, en euros."),
-                Field("cout_estime", "entier", "Coût estimé par la collectivité, en euros."),
-                Field("statut", "texte", "submitted, feasible ou unfeasible."),
-                Field("motif", "texte", "Motif d'un projet jugé non réalisable."),
-                Field("avancement", "entier", "Avancement de la réalisation, en %."),
-                Field("voix", "entier", "Voix obtenues ; vide avant la publication des résultats."),
-                Field("retenu", "booléen", "« oui » si le projet est lauréat ; vide avant."),
-            ),
+            BUDGET_PROJECT_FIELDS,
             project_rows,
         )
     )
 
 
 # --------------------------------------------------------------------------- meetings
+
+MEETING_FIELDS = (
+    ID,
+    Field("demarche_id", "entier", "La démarche, s'il y en a une."),
+    Field("titre", "texte", "Titre."),
+    Field("description", "texte", "Présentation (Markdown)."),
+    Field("debut", "date-heure", "Début."),
+    Field("fin", "date-heure", "Fin."),
+    Field("adresse", "texte", "Lieu."),
+    Field("lien_visio", "url", "Lien de participation à distance."),
+    Field("places", "entier", "Nombre de places ; vide : sans limite."),
+    Field("inscrits", "entier", "Inscriptions confirmées."),
+    Field("annulee_le", "date-heure", "Date d'annulation, le cas échéant."),
+    Field("compte_rendu", "texte", "Compte rendu publié (Markdown)."),
+    Field("url", "url", "Page de la réunion."),
+)
 
 
 def _register_meetings() -> None:
@@ -245,31 +264,24 @@ def _register_meetings() -> None:
                 _url("meetings.show", meeting_id=meeting.id),
             )
 
-    register_dataset(
-        Dataset(
-            "reunions.csv",
-            "Réunions publiques",
-            (
-                ID,
-                Field("demarche_id", "entier", "La démarche, s'il y en a une."),
-                Field("titre", "texte", "Titre."),
-                Field("description", "texte", "Présentation (Markdown)."),
-                Field("debut", "date-heure", "Début."),
-                Field("fin", "date-heure", "Fin."),
-                Field("adresse", "texte", "Lieu."),
-                Field("lien_visio", "url", "Lien de participation à distance."),
-                Field("places", "entier", "Nombre de places ; vide : sans limite."),
-                Field("inscrits", "entier", "Inscriptions confirmées."),
-                Field("annulee_le", "date-heure", "Date d'annulation, le cas échéant."),
-                Field("compte_rendu", "texte", "Compte rendu publié (Markdown)."),
-                Field("url", "url", "Page de la réunion."),
-            ),
-            meeting_rows,
-        )
-    )
+    register_dataset(Dataset("reunions.csv", "Réunions publiques", MEETING_FIELDS, meeting_rows))
 
 
 # --------------------------------------------------------------------------- problems
+
+PROBLEM_FIELDS = (
+    ID,
+    Field("categorie", "texte", "Catégorie."),
+    Field("description", "texte", "Description du problème."),
+    Field("adresse", "texte", "Adresse indiquée."),
+    Field("latitude", "décimal", "Latitude WGS 84."),
+    Field("longitude", "décimal", "Longitude WGS 84."),
+    Field("statut", "texte", "new, acknowledged, in_progress, resolved ou rejected."),
+    Field("motif", "texte", "Motif d'un signalement rejeté."),
+    Field("cree_le", "date-heure", "Date du signalement."),
+    Field("resolu_le", "date-heure", "Date de résolution."),
+    Field("url", "url", "Page du signalement."),
+)
 
 
 def _register_problems() -> None:
@@ -303,19 +315,7 @@ def _register_problems() -> None:
         Dataset(
             "signalements.csv",
             "Signalements de problèmes dans l'espace public",
-            (
-                ID,
-                Field("categorie", "texte", "Catégorie."),
-                Field("description", "texte", "Description du problème."),
-                Field("adresse", "texte", "Adresse indiquée."),
-                Field("latitude", "décimal", "Latitude WGS 84."),
-                Field("longitude", "décimal", "Longitude WGS 84."),
-                Field("statut", "texte", "new, acknowledged, in_progress, resolved ou rejected."),
-                Field("motif", "texte", "Motif d'un signalement rejeté."),
-                Field("cree_le", "date-heure", "Date du signalement."),
-                Field("resolu_le", "date-heure", "Date de résolution."),
-                Field("url", "url", "Page du signalement."),
-            ),
+            PROBLEM_FIELDS,
             problem_rows,
         )
     )

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from core.forms import FlaskForm, IntegerField
+from core.forms import CoordinateField, FlaskForm, IntegerField, optional_int
 from participation.engagement.antispam import HoneypotForm
 from participation.problems.services import ADDRESS_MAX, COMMENT_MAX, DESCRIPTION_MAX
 from participation.staff.forms import DataRequired, InputRequired
 
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-class CoordinateField(HiddenField):
-    """A decimal number set by the map script (``47.7508``); empty without JavaScript."""
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not raw:
-            return
-        try:
-            self.data = float(raw.replace(",", "."))
-        except ValueError:
-            raise ValueError(_l("Le point choisi sur la carte n'est pas valable.")) from None
-
-    def _value(self) -> str:
-        return "" if self.data is None else f"{self.data:.6f}"
+#: The hidden coordinates are written by the map script (problems.js), as ``47.750800``.
+MAP_POINT_INVALID = _l("Le point choisi sur la carte n'est pas valable.")
 
 
 class ReportForm(HoneypotForm):
@@ -60,8 +40,12 @@ class ReportForm(HoneypotForm):
             Length(max=ADDRESS_MAX, message=_l("L'adresse ne peut pas dépasser 300 caractères.")),
         ],
     )
-    latitude = CoordinateField()
-    longitude = CoordinateField()
+    latitude = CoordinateField(
+        hidden=True, invalid_message=MAP_POINT_INVALID, decimals=6, fixed=True
+    )
+    longitude = CoordinateField(
+        hidden=True, invalid_message=MAP_POINT_INVALID, decimals=6, fixed=True
+    )
     photo = FileField(_l("Photo (facultative)"))
     anonymous = BooleanField(_l("Ne pas afficher mon nom sur la page publique du signalement"))
 

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from core import clock
-from core.audit import record_action
+from core.audit import audit
 from core.db import db
 from core.mail import send_mail
 from core.routing import parse_int
@@ -72,18 +73,6 @@ def status_label(status: ProblemStatus | str | None) -> str:
         return str(STATUS_LABELS[ProblemStatus(status)])
     except ValueError:
         return str(status)
-
-
-def _audit(action: str, actor: User, target_id: object, **details) -> None:
-    target_type = "problem_category" if action.startswith("problems.category") else "problem_report"
-    record_action(
-        action,
-        actor_id=actor.id,
-        actor_label=actor.display_name,
-        target_type=target_type,
-        target_id=target_id,
-        **details,
-    )
 
 
 # --------------------------------------------------------------------------- categories
@@ -135,9 +124,10 @@ def save_category(
     category.position = position or 0
     category.is_active = bool(is_active)
     db.session.flush()
-    _audit(
+    audit(
         "problems.category_created" if created else "problems.category_updated",
         actor,
+        "problem_category",
         category.id,
         name=name,
         service_id=service_id,
@@ -295,18 +285,6 @@ def _public_clause():
     )
 
 
-@dataclass
-class ReportPage:
-    items: list[ProblemReport]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def _parse_status(value) -> ProblemStatus | None:
     try:
         return ProblemStatus(value) if value else None
@@ -346,25 +324,19 @@ def parse_list_query(args) -> ListQuery:
     )
 
 
-def _paginate(query: sa.Select, page: int, per_page: int) -> ReportPage:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = list(
-        db.session.scalars(
-            query.order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).unique()
-    )
-    return ReportPage(items, total or 0, page, per_page)
+def _newest_first(select: sa.Select, page: int, per_page: int) -> Pagination:
+    """One page of reports, the most recent first (``items``, ``total``, ``pages``…)."""
+    select = select.order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
+    return db.paginate(select, page=page, per_page=per_page, error_out=False)
 
 
-def public_reports(query: ListQuery, per_page: int = PUBLIC_PER_PAGE) -> ReportPage:
+def public_reports(query: ListQuery, per_page: int = PUBLIC_PER_PAGE) -> Pagination:
     select = _report_query().where(_public_clause())
     if query.status:
         select = select.where(ProblemReport.status == query.status)
     if query.category_id:
         select = select.where(ProblemReport.category_id == query.category_id)
-    return _paginate(select, query.page, per_page)
+    return _newest_first(select, query.page, per_page)
 
 
 def public_events(
@@ -414,7 +386,7 @@ def can_handle(user: User | None, report: ProblemReport) -> bool:
     return report.service_id is not None and report.service_id in _service_ids(user)
 
 
-def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) -> ReportPage:
+def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) -> Pagination:
     select = _report_query()
     if not is_manager(user):
         ids = _service_ids(user)
@@ -425,7 +397,7 @@ def staff_reports(user: User, query: ListQuery, per_page: int = STAFF_PER_PAGE) 
         select = select.where(ProblemReport.category_id == query.category_id)
     if query.service_id:
         select = select.where(ProblemReport.service_id == query.service_id)
-    return _paginate(select, query.page, per_page)
+    return _newest_first(select, query.page, per_page)
 
 
 def assignable_services(user: User) -> list[Service]:
@@ -505,9 +477,10 @@ def change_status(
     )
     db.session.add(event)
     db.session.flush()
-    _audit(
+    audit(
         "problems.status_changed",
         actor,
+        "problem_report",
         report.id,
         **{"from": previous.value, "to": status.value, "comment": comment},
     )
@@ -552,7 +525,13 @@ def assign_service(
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.assigned", actor, report.id, **{"from": previous, "to": service_id})
+    audit(
+        "problems.assigned",
+        actor,
+        "problem_report",
+        report.id,
+        **{"from": previous, "to": service_id},
+    )
     if service_id is not None:
         _mail_service(report, db.session.get(Service, service_id))
     return event
@@ -577,7 +556,7 @@ def hide_report(report: ProblemReport, actor: User, reason: str) -> ProblemRepor
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.hidden", actor, report.id, reason=reason)
+    audit("problems.hidden", actor, "problem_report", report.id, reason=reason)
     return event
 
 
@@ -597,7 +576,7 @@ def restore_report(report: ProblemReport, actor: User, reason: str = "") -> Prob
     )
     db.session.add(event)
     db.session.flush()
-    _audit("problems.restored", actor, report.id, reason=_clean(reason))
+    audit("problems.restored", actor, "problem_report", report.id, reason=_clean(reason))
     return event
 
 

@@ -7,14 +7,14 @@ Thin views: validate the form, call a service, commit once, flash, redirect.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from core import uploads
 from core.db import db
-from core.errors import render_error
+from core.errors import abort_with, render_error
 from core.security.body_limits import upload_view
 from participation.accounts.models import StaffRole, User
 from participation.engagement.antispam import posting_limit
@@ -33,14 +33,6 @@ MANAGERS = (StaffRole.MODERATOR,)  # admins pass every role check
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _abort(code: int, message: str):
-    try:
-        abort(code)
-    except HTTPException as exc:
-        exc.pnyx_message = message
-        raise
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -65,7 +57,7 @@ def _visible_report(report_id: int) -> ProblemReport:
     if services.is_public(report) or is_staff_member(_user()):
         return report
     if report.hidden_at is not None:
-        _abort(404, _("Ce signalement a été masqué par la modération."))
+        abort_with(404, _("Ce signalement a été masqué par la modération."))
     raise NotFound()
 
 
@@ -73,7 +65,7 @@ def _visible_report(report_id: int) -> ProblemReport:
 def index():
     query = services.parse_list_query(request.args)
     page = services.public_reports(query)
-    if query.page > page.pages:
+    if not page.items and page.page > 1:  # past the last page
         raise NotFound()
     return render_template(
         "problems/index.html",
@@ -185,7 +177,7 @@ def _staff_report(report_id: int, lock: bool = False) -> ProblemReport:
     if report is None:
         raise NotFound()
     if not services.can_handle(_staff_user(), report):
-        _abort(403, _("Ce signalement ne relève pas de vos services."))
+        abort_with(403, _("Ce signalement ne relève pas de vos services."))
     return report
 
 
@@ -195,7 +187,7 @@ def staff_index():
     user = _staff_user()
     query = services.parse_list_query(request.args)
     page = services.staff_reports(user, query)
-    if query.page > page.pages:
+    if not page.items and page.page > 1:  # past the last page
         raise NotFound()
     return render_template(
         "staff/problems/index.html",
@@ -294,37 +286,36 @@ def assign(report_id: int):
 @staff_bp.post("/<int:report_id>/masquer")
 @staff_required(*MANAGERS)
 def hide(report_id: int):
-    report = _staff_report(report_id, lock=True)
-    form = HideForm()
-    if form.validate_on_submit():
-        try:
-            services.hide_report(report, _staff_user(), form.reason.data)
-        except ProblemError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Le signalement n'apparaît plus sur les pages publiques."), "success")
-        return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
-    return _staff_page(report, hide_form=form), 200
+    return _moderate(
+        report_id,
+        services.hide_report,
+        _("Le signalement n'apparaît plus sur les pages publiques."),
+    )
 
 
 @staff_bp.post("/<int:report_id>/afficher")
 @staff_required(*MANAGERS)
 def restore(report_id: int):
+    return _moderate(
+        report_id, services.restore_report, _("Le signalement est de nouveau visible du public.")
+    )
+
+
+def _moderate(report_id: int, action, done: str):
+    """Hide or show again (``action``) with the reason given in the form."""
     report = _staff_report(report_id, lock=True)
     form = HideForm()
-    if form.validate_on_submit():
-        try:
-            services.restore_report(report, _staff_user(), form.reason.data)
-        except ProblemError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Le signalement est de nouveau visible du public."), "success")
-        return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
-    return _staff_page(report, hide_form=form), 200
+    if not form.validate_on_submit():
+        return _staff_page(report, hide_form=form), 200
+    try:
+        action(report, _staff_user(), form.reason.data)
+    except ProblemError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("staff_problems.show", report_id=report_id), code=303)
 
 
 # --------------------------------------------------------------------------- categories

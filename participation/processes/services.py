@@ -18,9 +18,11 @@ from enum import StrEnum
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import uploads
+from core.audit import audit
 from core.db import db
 from core.forms import clamp_date
 from core.i18n import date_fr
@@ -33,7 +35,6 @@ from participation.processes.models import (
     ProcessState,
     Theme,
 )
-from participation.staff.services import audit
 
 #: The actions a phase can open, in the order they are shown.
 ACTIONS = ("propose", "support", "comment", "debate")
@@ -287,8 +288,8 @@ def public_processes(
     theme_id: int | None = None,
     page: int = 1,
     per_page: int = 20,
-) -> tuple[list[Process], int]:
-    """One page of the public list (published and archived processes) and the total."""
+) -> Pagination:
+    """One page of the public list (published and archived processes)."""
     bounds = _bounds()
     status_expr = _status_expression(bounds, today)
     query = _public_query(bounds)
@@ -296,7 +297,6 @@ def public_processes(
         query = query.where(status_expr == status.value)
     if theme_id:
         query = query.where(Process.theme_id == theme_id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     if status is not None:
         order = _order_within(status, bounds)
     else:
@@ -315,10 +315,9 @@ def public_processes(
             bounds.c.last_day.desc().nulls_last(),
             Process.id.desc(),
         )
-    rows = db.session.scalars(
-        _with_details(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    return db.paginate(
+        _with_details(query.order_by(*order)), page=page, per_page=per_page, error_out=False
     )
-    return list(rows), total
 
 
 @dataclass(frozen=True)
@@ -370,22 +369,21 @@ def home_groups(today: date, per_group: int = HOME_PER_GROUP) -> list[HomeGroup]
     return groups
 
 
-def staff_processes(
-    state: str | None = None, page: int = 1, per_page: int = 50
-) -> tuple[list[Process], int]:
+def staff_process_page(state: str | None = None, page: int = 1, per_page: int = 50) -> Pagination:
     """Every process, drafts included (most recently changed first), one page at a time."""
     query = sa.select(Process)
     if state:
         query = query.where(Process.state == ProcessState(state))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        _with_details(
-            query.order_by(Process.updated_at.desc(), Process.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return list(rows), total
+    query = _with_details(query.order_by(Process.updated_at.desc(), Process.id.desc()))
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=None, error_out=False)
+
+
+def staff_processes(
+    state: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[Process], int]:
+    """:func:`staff_process_page` as ``(processes, total)``, the form budgets' views read."""
+    found = staff_process_page(state, page, per_page)
+    return found.items, found.total or 0
 
 
 def get_process(process_id: int, lock: bool = False) -> Process | None:

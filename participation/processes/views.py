@@ -106,18 +106,14 @@ def index():
     theme_id = arg_int("theme")
     if theme_id not in {theme.id for theme in themes}:
         theme_id = None  # an unknown theme filters nothing
-    page = _page_number()
-    processes, total = services.public_processes(today, status, theme_id, page, PER_PAGE)
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages:
+    page = services.public_processes(today, status, theme_id, _page_number(), PER_PAGE)
+    if not page.items and page.page > 1:  # past the last page
         abort(404)
     return render_template(
         "processes/index.html",
         form=form,
-        overviews=[services.process_overview(p, today) for p in processes],
-        total=total,
+        overviews=[services.process_overview(p, today) for p in page.items],
         page=page,
-        pages=pages,
         filters={
             key: value for key, value in (("etat", form.etat.data), ("theme", theme_id)) if value
         },
@@ -201,20 +197,16 @@ def _phase_or_404(process: Process, phase_id: int) -> Phase:
 def index_staff():
     state = request.args.get("etat")
     state = state if state in {s.value for s in ProcessState} else None
-    page = _page_number()
-    processes, total = services.staff_processes(state, page, STAFF_PER_PAGE)
-    pages = max(1, -(-total // STAFF_PER_PAGE))
-    if page > pages:
+    page = services.staff_process_page(state, _page_number(), STAFF_PER_PAGE)
+    if not page.items and page.page > 1:  # past the last page
         abort(404)
     today = clock.paris_today()
     return render_template(
         "staff/processes/index.html",
-        overviews=[services.process_overview(p, today) for p in processes],
+        overviews=[services.process_overview(p, today) for p in page.items],
         state=state,
         states=list(ProcessState),
         page=page,
-        pages=pages,
-        total=total,
     )
 
 
@@ -320,44 +312,37 @@ def edit(process_id: int):
 @staff_bp.post("/demarches/<int:process_id>/publier")
 @staff_required(*EDITORS)
 def publish(process_id: int):
-    process = _process_or_404(process_id, lock=True)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.publish_process(process, _actor())
-        except InvalidProcessTransition as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "La démarche « %(title)s » est publiée : elle apparaît maintenant sur "
-                    "l'espace public.",
-                    title=process.title,
-                ),
-                "success",
-            )
-    return redirect(url_for("staff_processes.show", process_id=process_id))
+    return _change_state(
+        process_id,
+        services.publish_process,
+        _("La démarche « %(title)s » est publiée : elle apparaît maintenant sur l'espace public."),
+    )
 
 
 @staff_bp.post("/demarches/<int:process_id>/archiver")
 @staff_required(*EDITORS)
 def archive(process_id: int):
+    return _change_state(
+        process_id,
+        services.archive_process,
+        _(
+            "La démarche « %(title)s » est archivée : elle reste consultable parmi "
+            "les démarches terminées."
+        ),
+    )
+
+
+def _change_state(process_id: int, change, done: str):
+    """Publish or archive (``change``) once confirmed; ``done`` names the process."""
     process = _process_or_404(process_id, lock=True)
     if ConfirmForm().validate_on_submit():
         try:
-            services.archive_process(process, _actor())
+            change(process, _actor())
         except InvalidProcessTransition as exc:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(
-                _(
-                    "La démarche « %(title)s » est archivée : elle reste consultable parmi "
-                    "les démarches terminées.",
-                    title=process.title,
-                ),
-                "success",
-            )
+            flash(done % {"title": process.title}, "success")
     return redirect(url_for("staff_processes.show", process_id=process_id))
 
 

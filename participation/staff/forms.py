@@ -9,7 +9,6 @@ from wtforms import (
     EmailField,
     PasswordField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -22,9 +21,8 @@ from wtforms.validators import (
     Optional,
 )
 from wtforms.validators import InputRequired as _InputRequired
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import FlaskForm, IntegerField
+from core.forms import FlaskForm, IntegerField, MultiCheckboxField
 from participation.accounts.models import StaffRole
 
 
@@ -60,11 +58,6 @@ EMAIL_INVALID = _l("Indiquez une adresse e-mail valide, par exemple camille@exem
 
 def role_choices() -> list[tuple[str, str]]:
     return [(role.value, f"{ROLE_LABELS[role]} ({ROLE_HINTS[role]})") for role in StaffRole]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class _RoleAndServices:

@@ -10,22 +10,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
+from core.errors import abort_with
 from core.security.auth import login_manager, two_factor_required
 from participation.accounts.models import StaffRole
 
 
 def forbid(message: str | None = None) -> None:
     """Abort with 403 and a French explanation (rendered by core.errors)."""
-    try:
-        abort(403)
-    except HTTPException as exc:
-        exc.pnyx_message = message or _("Vous n'avez pas le droit d'effectuer cette action.")
-        raise
+    abort_with(403, message or _("Vous n'avez pas le droit d'effectuer cette action."))
 
 
 def is_staff_member(user) -> bool:

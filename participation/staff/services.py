@@ -16,9 +16,10 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 
 from core import clock
-from core.audit import AuditEntry, record_action
+from core.audit import AuditEntry, audit
 from core.db import db
 from core.mail import send_mail
 from core.security import totp
@@ -31,7 +32,6 @@ from tenants.context import current_tenant
 from tenants.models import TenantSetting
 
 INVITATION_VALIDITY = timedelta(days=7)
-SYSTEM_ACTOR = "Plateforme Pnyx"
 
 
 class StaffError(Exception):
@@ -47,24 +47,6 @@ class StaffError(Exception):
 
 def normalise_email(email: str | None) -> str:
     return (email or "").strip().lower()
-
-
-def audit(
-    action: str,
-    actor: User | None,
-    target_type: str | None = None,
-    target_id: object = None,
-    **details: object,
-) -> AuditEntry:
-    """One audit row: who (``actor``, None for the platform itself), what, on what."""
-    return record_action(
-        action,
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.display_name if actor is not None else SYSTEM_ACTOR,
-        target_type=target_type,
-        target_id=target_id,
-        **details,
-    )
 
 
 # --------------------------------------------------------------------------- lookups
@@ -635,12 +617,13 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str] | None:
 # --------------------------------------------------------------------------- audit log
 
 
+def audit_log(page: int, per_page: int = 50) -> Pagination:
+    """One page of the audit log, the most recent actions first."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
 def audit_page(page: int, per_page: int = 50) -> tuple[list[AuditEntry], int]:
-    total = db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) or 0
-    entries = db.session.scalars(
-        sa.select(AuditEntry)
-        .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(entries), total
+    """:func:`audit_log` as ``(entries, total)``, the form participation/staff/views.py reads."""
+    found = audit_log(page, per_page)
+    return found.items, found.total or 0
