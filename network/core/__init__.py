@@ -22,6 +22,7 @@ AUDIT_ACTION_LABELS = {
     "network.left": _l("Réseau quitté"),
     "network.practice_adopted": _l("Pratique d'un réseau adoptée (démarche en brouillon)"),
 }
+AUDIT_TARGET_LABELS = {"network": _l("Réseau")}
 
 
 MEMBERSHIP_STATUS_LABELS = {
@@ -69,4 +70,4 @@ def init_app(app: Flask) -> None:
     navigation.register_nav_entry(
         app, "staff", "staff_network.index", _l("Réseaux"), 80, current=["staff_network."]
     )
-    register_audit_labels(AUDIT_ACTION_LABELS, {"network": _l("Réseau")})
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

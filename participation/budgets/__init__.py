@@ -30,6 +30,11 @@ AUDIT_ACTION_LABELS = {
     "budgets.milestone_reopened": _l("Étape de réalisation rouverte"),
     "budgets.update_posted": _l("Actualité de réalisation publiée"),
 }
+AUDIT_TARGET_LABELS = {
+    "budget": _l("Budget participatif"),
+    "budget_project": _l("Projet de budget participatif"),
+    "budget_eligibility": _l("Inscription au vote"),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -72,11 +77,4 @@ def init_app(app: Flask) -> None:
         50,
         current=["staff_budgets."],
     )
-    register_audit_labels(
-        AUDIT_ACTION_LABELS,
-        {
-            "budget": _l("Budget participatif"),
-            "budget_project": _l("Projet de budget participatif"),
-            "budget_eligibility": _l("Inscription au vote"),
-        },
-    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

@@ -23,6 +23,7 @@ AUDIT_ACTION_LABELS = {
     "meetings.minutes_saved": _l("Compte rendu de réunion enregistré"),
     "meetings.proposal_entered": _l("Proposition saisie lors d'une réunion"),
 }
+AUDIT_TARGET_LABELS = {"meeting": _l("Réunion publique")}
 
 
 def init_app(app: Flask) -> None:
@@ -60,4 +61,4 @@ def init_app(app: Flask) -> None:
     navigation.register_nav_entry(
         app, "staff", "staff_meetings.index", _l("Réunions"), 60, current=["staff_meetings."]
     )
-    register_audit_labels(AUDIT_ACTION_LABELS, {"meeting": _l("Réunion publique")})
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

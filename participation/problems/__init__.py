@@ -21,6 +21,10 @@ AUDIT_ACTION_LABELS = {
     "problems.category_created": _l("Catégorie de signalement créée"),
     "problems.category_updated": _l("Catégorie de signalement modifiée"),
 }
+AUDIT_TARGET_LABELS = {
+    "problem_report": _l("Signalement"),
+    "problem_category": _l("Catégorie de signalement"),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -39,10 +43,4 @@ def init_app(app: Flask) -> None:
     navigation.register_nav_entry(
         app, "staff", "staff_problems.index", _l("Signalements"), 70, current=["staff_problems."]
     )
-    register_audit_labels(
-        AUDIT_ACTION_LABELS,
-        {
-            "problem_report": _l("Signalement"),
-            "problem_category": _l("Catégorie de signalement"),
-        },
-    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

@@ -22,6 +22,7 @@ AUDIT_ACTION_LABELS = {
     "proposals.exported": _l("Propositions exportées (CSV)"),
     "proposals.settings_updated": _l("Réglages des propositions modifiés"),
 }
+AUDIT_TARGET_LABELS = {"proposal": _l("Proposition")}
 
 
 def init_app(app: Flask) -> None:
@@ -50,4 +51,4 @@ def init_app(app: Flask) -> None:
         20,
         current=["staff_proposals."],
     )
-    register_audit_labels(AUDIT_ACTION_LABELS, {"proposal": _l("Proposition")})
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

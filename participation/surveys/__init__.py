@@ -15,6 +15,9 @@ from core import navigation
 from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
+#: The survey actions' names are with the services (participation/surveys/services/common.py).
+AUDIT_TARGET_LABELS = {"survey": _l("Consultation")}
+
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
@@ -42,5 +45,5 @@ def init_app(app: Flask) -> None:
     navigation.register_nav_entry(
         app, "staff", "staff_surveys.index", _l("Consultations"), 40, current=["staff_surveys."]
     )
-    register_audit_labels(services.AUDIT_ACTION_LABELS, {"survey": _l("Consultation")})
+    register_audit_labels(services.AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)
     from participation.surveys import personal_data  # noqa: F401 - registers its RGPD rules
