@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.pool import NullPool
+from sqlalchemy_utils import create_database
 
 from core.db import db
 from tenants.migrate import upgrade_public
@@ -47,23 +48,25 @@ def scratch_database(server_url: str, keep: bool) -> Iterator[str]:
     """Create ``pnyx_bench_<random>`` next to ``server_url``'s database; drop it afterwards."""
     url = sa.make_url(server_url)
     name = f"pnyx_bench_{secrets.token_hex(4)}"
-    # CREATE/DROP DATABASE cannot run in a transaction; NullPool keeps no idle connection.
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    scratch_url = url.set(database=name)
+    create_database(scratch_url)
     print(f"scratch database: {name}", flush=True)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield scratch_url.render_as_string(hide_password=False)
     finally:
         if keep:
             print(f"\n--keep: database {name} left in place", flush=True)
         else:
-            # FORCE (PostgreSQL 13+) ends any connection we failed to close, e.g. after
-            # Ctrl-C in the middle of a request.
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # Not sqlalchemy-utils' drop_database: FORCE (PostgreSQL 13+) ends any connection
+            # we failed to close, e.g. after Ctrl-C in the middle of a request. DROP DATABASE
+            # cannot run in a transaction; NullPool keeps no idle connection.
+            admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            try:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                admin.dispose()
             print(f"\ndropped database {name}", flush=True)
-        admin.dispose()
 
 
 @contextmanager

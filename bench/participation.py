@@ -133,7 +133,7 @@ def seed(app: Flask) -> Seeded:
     from participation.accounts.legal import insert_default_legal_documents
     from participation.accounts.models import Neighbourhood, User
     from participation.accounts.services import accept_current_legal_documents
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from participation.engagement.models import Follow
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState, Theme
     from participation.proposals.models import Proposal, ProposalEvent, Support

@@ -255,10 +255,10 @@ def main(argv: list[str]) -> int:
 
     import tempfile
 
-    from bench.tenancy import scratch_database
+    from bench.common import scratch_database
     from core import create_app
     from core.db import db
-    from core.embedded import database_url_for_tests, redis_url_for_tests
+    from core.devtools.embedded import database_url_for_tests, redis_url_for_tests
     from scripts.nginx import topology
     from tenants import official
     from tenants.migrate import upgrade_public

@@ -1,8 +1,9 @@
 """Billing: plans, subscriptions, Stripe, invoices (public schema only).
 
-``init_app`` registers the Stripe webhook and the operator console on the platform site,
-the admins' billing pages on tenant sites (/gestion/abonnement), the read-only write guard,
-the plan-limit safety net and the ``flask billing`` commands. Idempotent.
+``init_app`` registers the Stripe webhook, the operator console and the verification of
+sign-ups (``billing.verification``) on the platform site, the admins' billing pages on
+tenant sites (/gestion/abonnement), the read-only write guard, the plan-limit safety net
+(and the answer to ``tenants.plan_limits``) and the ``flask billing`` commands. Idempotent.
 
 Settings (read from the app config, else the environment): STRIPE_SECRET_KEY,
 STRIPE_WEBHOOK_SECRET, STRIPE_TAX_RATE_ID, BILLING_GRACE_DAYS (45), BILLING_RETENTION_DAYS
@@ -51,7 +52,7 @@ def fast_write_guard(tenant) -> str | None:
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from billing import demo  # noqa: F401 - registers the demo seeder
+    from billing import demo, limits, verification  # noqa: F401 - demo registers its seeder
     from billing.cli import billing_cli
     from billing.labels import cents_eur
     from billing.limits import PlanLimitExceeded, install_process_guard
@@ -61,7 +62,7 @@ def init_app(app: Flask) -> None:
     from billing.views import admin_bp, webhook_bp
     from core import navigation
     from core.routing import TENANT_SITE
-    from tenants import web
+    from tenants import plan_limits, web
 
     _load_settings(app)
     from tenants import cache as tenant_values
@@ -74,12 +75,15 @@ def init_app(app: Flask) -> None:
     if fast_write_guard not in web.write_guards:
         web.write_guards.append(fast_write_guard)
     install_process_guard()
+    # The features below billing ask tenants.plan_limits what the plan allows: billing answers.
+    plan_limits.install(app, limits)
     app.jinja_env.filters.setdefault("cents_eur", cents_eur)
     if "billing_admin" in app.blueprints:
         return
     # Platform site: no subdomain marker. Tenant site: the "tenant" marker.
     app.register_blueprint(webhook_bp)
     app.register_blueprint(operator_bp)
+    verification.init_app(app)
     app.register_blueprint(admin_bp, subdomain=TENANT_SITE)
     app.cli.add_command(billing_cli)
     navigation.register_nav_entry(
@@ -117,3 +121,7 @@ def init_app(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(403, str(exc))
+
+    from billing.signup_views import init_signup
+
+    init_signup(app)  # the self-service sign-up pages, on the platform site

@@ -1,12 +1,15 @@
 """Plan limits, enforced by the product.
 
-For the features of other packages::
+Billing's own code calls it directly::
 
     from billing.limits import ensure_within_limit, feature_enabled, require_feature
 
     ensure_within_limit(tenant.id, "open_processes", current_count)  # raises PlanLimitExceeded
     if not feature_enabled(tenant.id, "budget_module"): ...
     @require_feature("budget_module")  # on a view: 403 with the French message
+
+The features below billing (participation) ask ``tenants.plan_limits`` instead, which this
+module answers (:func:`ensure_feature`, installed by ``billing.init_app``).
 
 ``str(PlanLimitExceeded)`` is a French message that names the plan, the limit and the way
 up (the plan to choose, and where an admin does it). The app answers an uncaught one with a
@@ -22,8 +25,6 @@ code path does it (:func:`install_process_guard`).
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
@@ -34,6 +35,7 @@ from werkzeug.routing import BuildError
 
 from billing.models import Plan, Subscription
 from core.db import TenantSession, db
+from tenants.plan_limits import require_feature  # noqa: F401 - answered by ensure_feature
 
 #: How a counted limit reads in a sentence ("2 démarches ouvertes en même temps").
 LIMIT_PHRASES = {
@@ -154,24 +156,6 @@ def ensure_feature(tenant_id: int, key: str) -> None:
     plan = _plan_of(tenant_id)
     if plan is not None and plan.limit(key) is False:
         raise PlanLimitExceeded(feature_message(plan, key), key, False, plan.code)
-
-
-def require_feature(key: str) -> Callable:
-    """A tenant view available only when the plan includes ``key`` (else 403 and why)."""
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            from tenants.context import current_tenant
-
-            tenant = current_tenant()
-            if tenant is not None:
-                ensure_feature(tenant.id, key)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 # --------------------------------------------------------------------------- usage

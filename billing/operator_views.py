@@ -39,10 +39,10 @@ from billing.models import BillingState, Invoice, Plan
 from billing.services import BillingError
 from core import clock
 from core.db import db
-from core.platform.models import PlatformAuditEntry, PlatformRole
-from core.platform.views import roles_required
 from core.security.auth import two_factor_required
 from tenants.models import Tenant
+from tenants.platform.models import PlatformAuditEntry, PlatformRole
+from tenants.platform.views import roles_required
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,20 @@ Services only: they add and flush, never commit and never read the request; the 
 2. :func:`sign_up_collectivite` creates the tenant, starts its 30-day trial and queues,
    for after the commit, its provisioning, the first-admin invitation and the record of
    who signed up and accepted the terms (kept in the new space's audit log).
-3. :func:`progress_token` names the tenant in a signed link; :func:`progress_of` says
-   where its provisioning stands, for the page that follows it without a log-in.
+3. :func:`progress_token` names the tenant in a signed link (``billing.progress_links``);
+   :func:`progress_of` says where its provisioning stands, for the page that follows it
+   without a log-in.
 
-A self-service space is created ``pending_verification`` (issue 13): its requester
+A self-service space is created ``pending_verification`` (docs/features/verification.md): its requester
 prepares it, citizens see a "being verified" page until the operator approves the request
-(``tenants.verification_services``) or the requester confirms an address at one of the
+(``billing.verification``) or the requester confirms an address at one of the
 collectivité's official e-mail domains. The subdomain is one of the official name's
 variants (``tenants.services.slug_variants``).
 
 A collectivité has at most one space: a second sign-up is refused with
 :class:`AlreadySignedUp`; the visitor may write to the space's administrators through
 :func:`contact_admins` (never shown their addresses) or, when the space is not theirs,
-dispute it with the operator (``tenants.verification_services.create_dispute``).
+dispute it with the operator (``billing.verification.create_dispute``).
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from email.headerregistry import Address
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from billing.progress_links import progress_token, tenant_id_from_token  # noqa: F401 - re-exported
 from core import clock
 from core.db import db
 from core.jobs import enqueue_after_commit, get_queue, redis_connection
@@ -69,8 +70,6 @@ CONTACT_MESSAGE_MAX_LENGTH = 3000
 PLATFORM_TERMS_VERSION = "2026-01"
 SIGNUP_AUDIT_ACTION = "tenant.signed_up"
 
-PROGRESS_SALT = "pnyx-signup-progress"
-PROGRESS_MAX_AGE = timedelta(days=30)
 #: Provisioning takes seconds; past this, something is stuck (no worker, a failed job
 #: already cleaned up): the page says so and gives an address to write to.
 PROVISIONING_DEADLINE = timedelta(minutes=15)
@@ -220,7 +219,7 @@ def sign_up_collectivite(
         )
     except TenantError as error:
         raise SubdomainUnavailable(str(error)) from error
-    from tenants import verification_services as verification
+    from billing import verification
 
     request = verification.create_request(
         tenant, name=agent.name, role=agent.role, phone=agent.phone, email=agent.email
@@ -303,23 +302,6 @@ class Progress(enum.StrEnum):
     PENDING = "pending_verification"  # built, the requester may prepare it; not public yet
     READY = "ready"
     FAILED = "failed"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=PROGRESS_SALT)
-
-
-def progress_token(tenant_id: int) -> str:
-    return _serializer().dumps({"tenant": int(tenant_id)})
-
-
-def tenant_id_from_token(token: str) -> int | None:
-    try:
-        data = _serializer().loads(token, max_age=int(PROGRESS_MAX_AGE.total_seconds()))
-    except BadSignature:  # SignatureExpired included
-        return None
-    tenant_id = data.get("tenant") if isinstance(data, dict) else None
-    return tenant_id if isinstance(tenant_id, int) else None
 
 
 def progress_of(tenant: Tenant, now: datetime | None = None) -> Progress:

@@ -1,4 +1,4 @@
-"""Sign-up of a collectivité, on the platform site (issue 7).
+"""Sign-up of a collectivité, on the platform site (docs/features/verification.md).
 
 ``/inscription-collectivite``: find the collectivité (a GET search form, enhanced into a
 combobox by ``core/static/signup.js``), fill in the form, then follow the creation of the
@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from billing import signup
+from billing import signup, verification
 from billing.signup_forms import (
     ConfirmEmailForm,
     ContactAdminsForm,
@@ -39,7 +39,6 @@ from core.security.body_limits import upload_view
 from core.security.limits import SIGNUP_LIMIT, limiter
 from core.uploads import UploadError
 from tenants import invalidate_host_cache, official
-from tenants import verification_services as verification
 from tenants.models import Tenant
 from tenants.resolver import normalise_host
 

@@ -36,7 +36,7 @@ from billing.services import (
     upsert_invoice,
 )
 from billing.stripe_client import StripeNotConfigured
-from billing.webhooks import HANDLED_EVENT_TYPES, store_event, unprocessed_event_ids
+from billing.stripe_events import HANDLED_EVENT_TYPES, store_event, unprocessed_event_ids
 from core import clock
 from core.db import db
 from core.jobs import job
@@ -349,9 +349,9 @@ def _send_reminders(sub: Subscription, ref, old_state: str, now: datetime) -> li
 
 
 def _archive(sub_id: int, now: datetime) -> str:
-    from core.platform.services import record_platform_action
     from tenants.lifecycle import archive_tenant
     from tenants.models import TenantStatus
+    from tenants.platform.services import record_platform_action
     from tenants.services import TenantError
 
     sub = db.session.get(Subscription, sub_id, with_for_update=True)

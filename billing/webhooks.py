@@ -2,9 +2,9 @@
 
 ``receive`` checks the signature with ``stripe.Webhook.construct_event`` (a bad or stale
 signature is refused), stores the event under its id as primary key (a redelivery is a
-no-op) and enqueues :func:`billing.tasks.process_stripe_event` after the commit. The job
-never trusts the event's copy of the object: it re-reads the subscription or the invoice
-from Stripe, since events arrive in no guaranteed order.
+no-op; ``billing.stripe_events``) and enqueues :func:`billing.tasks.process_stripe_event`
+after the commit. The job never trusts the event's copy of the object: it re-reads the
+subscription or the invoice from Stripe, since events arrive in no guaranteed order.
 """
 
 from __future__ import annotations
@@ -13,34 +13,15 @@ import json
 import logging
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 import stripe
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert
 
-from billing.models import StripeEvent
-from core.db import db
+from billing.stripe_events import HANDLED_EVENT_TYPES, store_event
+from billing.tasks import PROCESS_RETRY, process_stripe_event
 from core.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
-HANDLED_EVENT_TYPES = frozenset(
-    {
-        "checkout.session.completed",
-        "customer.subscription.created",
-        "customer.subscription.updated",
-        "customer.subscription.deleted",
-        "customer.subscription.paused",
-        "customer.subscription.resumed",
-        "customer.subscription.trial_will_end",
-        "invoice.finalized",
-        "invoice.paid",
-        "invoice.payment_failed",
-        "invoice.overdue",
-        "invoice.voided",
-        "invoice.marked_uncollectible",
-    }
-)
 #: Seconds a signature stays valid (Stripe's default): an older one is a replay.
 SIGNATURE_TOLERANCE = 300
 
@@ -87,20 +68,7 @@ def verify(payload: bytes, signature: str | None) -> dict:
     return json.loads(text)  # the exact payload, not the library's rendering of it
 
 
-def store_event(event: dict, source: str = "webhook") -> bool:
-    """Insert the event unless its id is known; True when it is new."""
-    inserted = db.session.execute(
-        insert(StripeEvent)
-        .values(id=event["id"], type=event["type"], payload=event, source=source)
-        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
-        .returning(StripeEvent.id)
-    ).scalar()
-    return inserted is not None
-
-
 def enqueue_processing(event_id: str) -> None:
-    from billing.tasks import PROCESS_RETRY, process_stripe_event
-
     enqueue_after_commit(
         process_stripe_event,
         event_id,
@@ -120,14 +88,3 @@ def receive(payload: bytes, signature: str | None) -> Receipt:
         return Receipt(event["id"], event["type"], "duplicate")
     enqueue_processing(event["id"])
     return Receipt(event["id"], event["type"], "stored")
-
-
-def unprocessed_event_ids(limit: int = 500) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(StripeEvent.id)
-            .where(StripeEvent.processed_at.is_(None))
-            .order_by(StripeEvent.received_at, StripeEvent.id)
-            .limit(limit)
-        )
-    )

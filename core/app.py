@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -57,11 +58,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     with app.app_context():
         ping_connections_idle_for(db.engine, app.config["DATABASE_POOL_PING_IDLE_SECONDS"])
     i18n.init_app(app)
-    import tenants
-
     # First: the site and tenant must be known (and a suspended tenant's writes refused)
     # before any other before_request hook, CSRF included, runs.
-    tenants.init_app(app)
+    _install(app, config_module.TENANCY_PACKAGE)
     # Before CSRF, which reads the form: upload views raise their body limit first.
     body_limits.init_app(app)
     csrf.init_app(app)
@@ -80,32 +79,17 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
-    _register_feature_packages(app)
-    from core import pagecache
-
+    # The packages that add pages, platform or tenant side.
+    for name in config_module.FEATURE_PACKAGES:
+        _install(app, name)
     # Last: its lookup runs after every other before_request hook, its store first of the
     # after_request hooks.
-    pagecache.init_app(app)
+    _install(app, config_module.PAGE_CACHE_MODULE)
     return app
 
 
-def _register_feature_packages(app: Flask) -> None:
-    """Packages that add pages register themselves here, platform or tenant side."""
-    from core.platform_views import bp as platform_bp
-
-    app.register_blueprint(platform_bp)
-    from core.platform import init_app as platform_accounts_init
-
-    platform_accounts_init(app)
-    from participation import init_app as participation_init
-
-    participation_init(app)
-    from billing import init_app as billing_init
-
-    billing_init(app)
-    from billing.signup_views import init_signup
-
-    init_signup(app)
-    from network import init_app as network_init
-
-    network_init(app)
+def _install(app: Flask, name: str) -> None:
+    """Install the package (or module) ``name``, listed in core/config.py: its ``init_app``
+    registers its pages, hooks, commands and registry entries. Imported by name, so that
+    the core depends on none of the packages above it."""
+    importlib.import_module(name).init_app(app)

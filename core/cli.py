@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -35,6 +36,7 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
 
 
 jobs_cli = AppGroup("jobs", help="The jobs outbox relay, the periodic scheduler, sweeps.")
+_SWEEPS = "pnyx_sweeps"  # app.extensions key: the sweeps of ``flask jobs sweep``
 
 
 @jobs_cli.command("relay")
@@ -84,13 +86,19 @@ def scheduler_command(module: str, max_sleep: float) -> None:
 def sweep_command() -> None:
     """Run the sweeps now: stuck provisioning, stuck RGPD exports."""
     from core.db import db
-    from participation.accounts.export_sweep import sweep_stuck_exports_now
-    from tenants.sweeps import requeue_stuck_provisioning_now
 
-    tenants = requeue_stuck_provisioning_now()
-    exports = sweep_stuck_exports_now()
+    reports = [sweep() for sweep in current_app.extensions.get(_SWEEPS, ())]
     db.session.commit()
-    click.echo(f"provisioning re-queued: {tenants or 'none'}; exports: {exports}")
+    click.echo("; ".join(reports))
+
+
+def register_sweep(app: Flask, sweep: Callable[[], str]) -> None:
+    """Add a sweep to ``flask jobs sweep`` (the features register theirs from their
+    ``init_app``): ``sweep()`` runs it now, without committing, and says in a few words what
+    it did. They run in the order registered, then the command commits."""
+    sweeps = app.extensions.setdefault(_SWEEPS, [])
+    if sweep not in sweeps:
+        sweeps.append(sweep)
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,19 @@ from datetime import timedelta
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - a marker, refused in production
 
 
+# The packages the product is made of, as the factory (core.app.create_app) installs them:
+# each has an ``init_app(app)``. The core names them here, as strings, and imports none of
+# them: the features sit above the tenancy, the tenancy above the core (docs/architecture.md).
+#: Installed first, before CSRF and every other hook of the core: its before_request resolves
+#: the site and the tenant (and refuses a suspended tenant's writes) before anything else.
+TENANCY_PACKAGE = "tenants"
+#: Then, in this order, once the core's own hooks, error pages and commands are in place.
+FEATURE_PACKAGES = ("tenants.platform", "participation", "billing", "network")
+#: Installed last: its lookup runs after every other before_request hook, and its store first
+#: of the after_request hooks, so that what it stores is the view's answer alone.
+PAGE_CACHE_MODULE = "tenants.pagecache"
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration is not safe to run with."""
 
@@ -55,7 +68,7 @@ def load_from_environment() -> dict:
         # Number of trusted reverse proxies in front of the app. 0 means X-Forwarded-* headers
         # are ignored: a client could otherwise pick another tenant's host.
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
-        # Pages kept for visitors without a session (core.pagecache).
+        # Pages kept for visitors without a session (tenants.pagecache).
         "PAGE_CACHE": _bool(os.environ.get("PAGE_CACHE"), True),
         "PAGE_CACHE_TTL": _int("PAGE_CACHE_TTL", 300),
         "PAGE_CACHE_CHECK_INTERVAL": _float("PAGE_CACHE_CHECK_INTERVAL", 1.0),

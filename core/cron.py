@@ -25,15 +25,8 @@ FEATURE_SCHEDULES = (
     "participation.meetings.cron",
     "participation.opendata.cron",
     "network.benchmarks.cron",
+    "participation.engagement.cron",
 )
-
-
-@job
-def enqueue_notification_digests() -> list[int]:
-    """Fan-out: today's digest job of every active tenant (one job id per tenant and day)."""
-    from participation.engagement.tasks import enqueue_daily_digests
-
-    return enqueue_daily_digests()
 
 
 @job
@@ -53,8 +46,6 @@ def purge_job_records() -> tuple[int, int]:
 for module_name in FEATURE_SCHEDULES:
     importlib.import_module(module_name)
 
-# Every day at 07:00: notification digests for the people who chose a daily e-mail.
-cron.register(enqueue_notification_digests, "low", cron="0 7 * * *", job_timeout=900)
 # Every night at 04:10: the outbox and the sent-mail record keep only what is still useful.
 cron.register(purge_job_records, "low", cron="10 4 * * *", job_timeout=600)
 

@@ -2,11 +2,12 @@
 
 Tenant tables are declared with ``schema="tenant"``, a placeholder. The session picks an
 engine proxy whose ``schema_translate_map`` turns it into the current tenant's schema
-(ARCHITECTURE §2, rules 1–5). The proxies share the pool and the compiled cache.
+(docs/architecture.md, "Tenancy", rules 1–5). The proxies share the pool and the compiled cache.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import time
 import weakref
@@ -84,6 +85,24 @@ class TimestampMixin:
         server_default=sa.func.now(),
         onupdate=sa.func.now(),
         nullable=False,
+    )
+
+
+#: ``__table_args__`` of a table that lives in every tenant's schema (the placeholder schema
+#: that the session translates to the current tenant's).
+TENANT = {"schema": TENANT_SCHEMA_PLACEHOLDER}
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A Python enum column stored as its members' values (``"admin"``, not ``"ADMIN"``) in a
+    VARCHAR(20), not as a PostgreSQL enum type; a string that is no member's value is refused."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
     )
 
 

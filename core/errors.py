@@ -146,7 +146,7 @@ def init_app(app: Flask) -> None:
         if exc.code == 413:
             # A body over the limit (core.security.body_limits), left unread: the way back is
             # this path as a GET, which shows the form again.
-            from core.i18n import safe_next_path
+            from core.security.redirects import safe_next_path
 
             return render_error(413, own, back_url=safe_next_path(request.path, "/"))
         response = render_error(exc.code or 500, own)

@@ -1,5 +1,5 @@
 """Shared form base and fields: hostile input never reaches PostgreSQL, and what the user
-typed survives an expired session (issue 13 §5; docs/features/hostile-input.md).
+typed survives an expired session (docs/features/hostile-input.md).
 
 - :class:`FlaskForm`: every form of Pnyx derives from it (not from ``flask_wtf.FlaskForm``;
   ruff bans the latter). When a post is refused for its CSRF token (session expired, page

@@ -24,7 +24,7 @@ def healthz():
     ok = all(v == "ok" for v in checks.values())
     response = jsonify({"status": "ok" if ok else "degraded", **checks})
     response.status_code = 200 if ok else 503
-    # Live every time: neither a proxy nor the page cache (core.pagecache) may answer for it.
+    # Live every time: neither a proxy nor the page cache (tenants.pagecache) may answer for it.
     response.headers["Cache-Control"] = "no-store"
     return response
 

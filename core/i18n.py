@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -39,6 +38,8 @@ from flask_babel import gettext as _
 
 from core.extensions import babel
 from core.routing import TENANT_SITE
+from core.security.auth import keep_across_logins
+from core.security.redirects import safe_next_path
 
 DEFAULT_LOCALE = "fr"
 LANGUAGES = ("fr", "en")
@@ -61,22 +62,6 @@ def select_locale() -> str:
     # The page now depends on a request header: shared caches must key on it.
     g.locale_from_header = True
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LOCALE)
-
-
-def safe_next_path(target: str | None, default: str = "/") -> str:
-    """A path on this host, or ``default``: never an absolute or protocol-relative URL.
-
-    Browsers read ``/\\evil.example`` as ``//evil.example``, and drop tabs and newlines
-    anywhere in a URL, so both backslashes and control characters are refused too.
-    """
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return default
-    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target
 
 
 def choose_language(code: str):
@@ -160,6 +145,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    # A language chosen by hand outlives the log-in and the log-out.
+    keep_across_logins(SESSION_KEY)
 
     # The same route on both sites, as /healthz (core.health).
     platform = Blueprint("i18n", __name__)

@@ -1,6 +1,6 @@
-"""rq plumbing: queues, the outbox hand-off, retry policies, per-job app context, the worker.
+"""rq plumbing: enqueueing, the outbox hand-off, per-job app context, the worker.
 
-Rules (ARCHITECTURE §3):
+Rules (docs/architecture.md, "Jobs: the outbox"):
 
 - a job a transaction decides is written to the outbox table in that same transaction
   (:func:`enqueue_after_commit`, core/outbox.py); after the commit a fast path hands it to
@@ -8,8 +8,8 @@ Rules (ARCHITECTURE §3):
   not (Redis down). A rolled-back transaction leaves no job behind;
 - every job kind has a retry policy (:data:`RETRY_POLICIES`, :data:`JOB_RETRY_KINDS`), applied
   by :class:`PnyxQueue` to every job created, whoever creates it (outbox relay, cron fan-out,
-  rq's own scheduler); a job whose worker was killed (rq's ``AbandonedJobError``) is retried
-  under the same policy instead of being dropped;
+  rq's own scheduler); they live in core/queues.py, below the outbox. A job whose worker was
+  killed (rq's ``AbandonedJobError``) is retried under the same policy instead of being dropped;
 - the forked work horse never reuses the parent's database connections; every job runs in a
   fresh app context, so it has a session of its own.
 """
@@ -28,139 +28,30 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, Worker, get_current_job
+from rq import Queue, Worker, get_current_job
 from rq.registry import StartedJobRegistry
 from sqlalchemy.orm import Session
 
+# Importing the outbox also registers its session hooks (after_commit fast path, rollback).
+from core import outbox
 from core.db import db
 
+# The queues, their connections and retry policies, re-exported: the rest of the product
+# (and its tests) reach the jobs machinery through this module.
+from core.queues import (  # noqa: F401
+    JOB_RETRY_KINDS,
+    RETRY_POLICIES,
+    PnyxQueue,
+    get_queue,
+    job_name,
+    keepalive_option,
+    redis_connection,
+    retry_policy,
+    rq_redis_url,
+    worker_redis_connection,
+)
+
 log = logging.getLogger(__name__)
-
-
-def redis_connection(app: Flask | None = None) -> Redis:
-    """The request-path connection: short timeouts and a circuit breaker (core.redis_client).
-    Not for a worker's blocking dequeue, which needs a long socket timeout."""
-    from core.redis_client import redis_connection as request_path_connection
-
-    return request_path_connection(app)
-
-
-def rq_redis_url(app: Flask) -> str:
-    """The Redis database of the queues (RQ_REDIS_URL, by default REDIS_URL).
-
-    A database of its own is better in production: the queues must never be evicted,
-    while the page cache lives with an eviction policy."""
-    return app.config.get("RQ_REDIS_URL") or app.config["REDIS_URL"]
-
-
-def worker_redis_connection(app: Flask | None = None) -> Redis:
-    """The worker's, relay's and scheduler's connection: no short socket timeout (rq sets the
-    one its blocking dequeue needs), TCP keepalive, and a health check after idle periods so a
-    restarted Redis is noticed on the next command rather than by a stale socket."""
-    app = app or current_app
-    conn = app.extensions.get("pnyx_worker_redis")
-    if conn is None:
-        conn = Redis.from_url(
-            rq_redis_url(app),
-            socket_connect_timeout=5,
-            health_check_interval=30,
-            **keepalive_option(rq_redis_url(app)),
-        )
-        app.extensions["pnyx_worker_redis"] = conn
-    return conn
-
-
-def keepalive_option(url: str) -> dict:
-    """TCP keepalive, for TCP connections only: redis-py's unix-socket connection (the
-    embedded Redis of ``make run``) refuses the option."""
-    return {} if url.startswith("unix://") else {"socket_keepalive": True}
-
-
-# --------------------------------------------------------------------------- retry policies
-
-#: One policy per kind of job. Intervals are the waits before each retry, in seconds; a
-#: worker killed mid-job counts as a failure and follows the same policy.
-RETRY_POLICIES: dict[str, Retry] = {
-    # The collectivité waits on the progress page: retry soon, then for about an hour (the
-    # sweep re-queues it later if it is still stuck).
-    "provisioning": Retry(max=6, interval=[5, 30, 60, 300, 900, 1800]),
-    # SMTP outages are usually short; a recorded Message-ID is never sent twice.
-    "mail": Retry(max=5, interval=[10, 60, 300, 900, 3600]),
-    # An RGPD archive: heavy, idempotent (rebuilt whole), the user was told "a few minutes".
-    "export": Retry(max=3, interval=[60, 300, 1800]),
-    # Nightly files: rebuilt whole, and again the next night anyway.
-    "opendata": Retry(max=3, interval=[300, 1800, 3600]),
-    # Digests and reminders are worth sending the same day, not the next one.
-    "digest": Retry(max=3, interval=[120, 600, 1800]),
-    # Stripe events: the job re-reads Stripe; Stripe itself re-sends for 3 days.
-    "webhook": Retry(max=6, interval=[30, 120, 600, 1800, 3600, 7200]),
-    # Figures replaced whole; the next night recomputes them anyway.
-    "metrics": Retry(max=2, interval=[600, 3600]),
-    # A copy into a tenant (practice library adoption): short, idempotent.
-    "tenant-task": Retry(max=4, interval=[10, 60, 300, 1800]),
-    # Fan-outs and sweeps of the schedule: idempotent, the next run comes anyway.
-    "periodic": Retry(max=2, interval=[60, 600]),
-    # A job missing from the table below (a test job, a new job not classified yet).
-    "default": Retry(max=3, interval=[10, 60, 300]),
-}
-
-#: Every job of the product and its kind (tests/core/test_job_faults.py checks that every
-#: function decorated with ``@job`` or ``@tenant_job`` is listed).
-JOB_RETRY_KINDS: dict[str, str] = {
-    "tenants.provisioning.provision_tenant": "provisioning",
-    "participation.staff.tasks.invite_first_admin": "provisioning",
-    "billing.signup.record_signup": "provisioning",
-    "tenants.verification_services._hand_over": "provisioning",
-    "core.mail.deliver_mail": "mail",
-    "participation.engagement.tasks.send_notification_email": "mail",
-    "participation.accounts.tasks.export_user_data": "export",
-    "participation.opendata.tasks.build_tenant_bundle": "opendata",
-    "participation.engagement.tasks.send_daily_digests": "digest",
-    "participation.meetings.tasks.send_meeting_reminders": "digest",
-    "billing.tasks.process_stripe_event": "webhook",
-    "network.benchmarks.tasks.refresh_tenant_metrics": "metrics",
-    "network.library.tasks.copy_practice_template": "tenant-task",
-    "core.cron.enqueue_notification_digests": "periodic",
-    "core.cron.purge_job_records": "periodic",
-    "participation.meetings.tasks.send_all_meeting_reminders": "periodic",
-    "participation.opendata.tasks.enqueue_nightly_bundles": "periodic",
-    "network.benchmarks.tasks.refresh_all_metrics": "periodic",
-    "billing.tasks.reconcile_with_stripe": "periodic",
-    "billing.tasks.run_daily_sweep": "periodic",
-    "tenants.sweeps.requeue_stuck_provisioning": "periodic",
-    "tenants.verification_cron.purge_verification_data": "periodic",
-    "participation.accounts.export_sweep.sweep_stuck_exports": "periodic",
-    "participation.accounts.retention.enqueue_retention": "periodic",
-    # Retention purges of one tenant: idempotent, and the next night runs them again.
-    "participation.accounts.retention.apply_retention": "periodic",
-}
-
-
-def job_name(func: Callable | str) -> str:
-    if isinstance(func, str):
-        return func
-    return f"{func.__module__}.{func.__qualname__}"
-
-
-def retry_policy(func: Callable | str) -> Retry:
-    kind = JOB_RETRY_KINDS.get(job_name(func), "default")
-    return RETRY_POLICIES[kind]
-
-
-class PnyxQueue(Queue):
-    """A queue that gives every job it creates the retry policy of its kind (unless the
-    caller chose one): the outbox relay, the cron fan-outs and the scheduler all create
-    their jobs through it."""
-
-    def create_job(self, func, *args, retry: Retry | None = None, **kwargs):
-        if retry is None:
-            retry = retry_policy(func)
-        return super().create_job(func, *args, retry=retry, **kwargs)
-
-
-def get_queue(name: str = "default", app: Flask | None = None) -> PnyxQueue:
-    app = app or current_app
-    return PnyxQueue(name, connection=worker_redis_connection(app), is_async=app.config["RQ_ASYNC"])
 
 
 def enqueue(
@@ -188,8 +79,6 @@ def enqueue_after_commit(
     relay otherwise) and never if it rolls back. ``options`` are rq's ``enqueue_call``
     options (``retry`` overrides the policy of the job's kind, ``depends_on``, ``timeout``,
     ``description``...)."""
-    from core import outbox
-
     outbox.write_job(
         session or db.session(), func, args, queue=queue, job_id=job_id, options=options
     )
@@ -228,12 +117,9 @@ def job(func: Callable) -> Callable:
         with app.app_context():
             token = _running_outbox_job.set(True) if outbox_key is not None else None
             try:
-                if outbox_key is not None:
-                    from core import outbox
-
-                    if outbox.is_done(outbox_key):
-                        log.info("job %s: outbox row %s already done", job_name(func), outbox_key)
-                        return None
+                if outbox_key is not None and outbox.is_done(outbox_key):
+                    log.info("job %s: outbox row %s already done", job_name(func), outbox_key)
+                    return None
                 result = func(*args, **kwargs)
                 if outbox_key is not None:
                     outbox.mark_done(outbox_key)
@@ -390,7 +276,3 @@ def run_worker(
         log.warning("worker stopped unexpectedly; starting a new one in %.0f s", pause)
         time.sleep(pause)
         pause = min(pause * 2, 30.0)
-
-
-# Registers the outbox's session hooks (after_commit fast path, rollback) with this module.
-from core import outbox as _outbox  # noqa: E402,F401

@@ -4,7 +4,7 @@ A mail is a pair of templates, ``templates/mail/<name>.txt`` (required, with a
 ``{% block subject %}``) and ``templates/mail/<name>.html`` (optional), both extending
 ``mail/base.*``. :func:`send_mail` renders them at once, while ``url_for`` and the current
 tenant are at hand, and enqueues :func:`deliver_mail` for when the transaction that decided
-the mail commits (ARCHITECTURE §3): a rolled-back action sends nothing.
+the mail commits (docs/architecture.md, "Jobs: the outbox"): a rolled-back action sends nothing.
 
 The job receives a plain dict, so it survives serialisation and retries; Message-ID and Date
 are fixed at send time, so a retried delivery is the same message, not a new one. Once the
@@ -105,7 +105,7 @@ def send_mail(to: str, template: str, *, headers: dict | None = None, **context)
         deliver_mail,
         message.to_dict(),
         queue="default",
-        # Retries: the "mail" policy of core.jobs.RETRY_POLICIES.
+        # Retries: the "mail" policy of core.queues.RETRY_POLICIES.
         # rq logs the description: the default one would be the whole mail, links included.
         description=f"deliver_mail({template})",
     )

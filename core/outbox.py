@@ -48,7 +48,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import db
-from core.jobs import PnyxQueue, job_name, keepalive_option, rq_redis_url
+from core.queues import PnyxQueue, job_name, keepalive_option, rq_redis_url
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Registry of personal data: for each table holding personal data, how it is exported
 ("Télécharger mes données"), how it is erased ("Supprimer mon compte") and how long it is
-kept (issue 13 §3, docs/features/privacy.md).
+kept (docs/features/privacy.md).
 
 Every feature registers its own tables from a small ``personal_data.py`` module of its own,
 imported by the feature's ``init_app``; the accounts code only walks the registry, it never
@@ -127,7 +127,7 @@ class PersonalDataRegistry:
 
 
 #: Platform accounts (public schema): operators, network coordinators, collectivités' staff
-#: on the platform site. Features of ``core/platform``, ``network`` and ``tenants`` register.
+#: on the platform site. ``tenants`` (platform accounts, verification) and ``network`` register.
 platform_registry = PersonalDataRegistry("platform")
 
 

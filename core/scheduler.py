@@ -4,7 +4,7 @@
 through): a Redis restart stopped every digest, reminder and sweep until someone noticed.
 This one keeps running: while Redis is away it waits with a back-off, then registers again
 and enqueues what fell due meanwhile (once: an entry is marked enqueued only after its push
-succeeded). Its jobs are created through :class:`core.jobs.PnyxQueue`, so they get their
+succeeded). Its jobs are created through :class:`core.queues.PnyxQueue`, so they get their
 retry policy like every other job.
 """
 
@@ -23,7 +23,7 @@ from rq.cron import CronJob, CronScheduler
 from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL
 from rq.exceptions import StopRequested
 
-from core.jobs import PnyxQueue
+from core.queues import PnyxQueue
 
 log = logging.getLogger(__name__)
 

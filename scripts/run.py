@@ -3,7 +3,7 @@
 
 ``run.py`` (or ``run.py serve``):
   1. DATABASE_URL / REDIS_URL unset: starts the embedded PostgreSQL and Redis
-     (core/embedded.py) with their data under instance/, kept from one run to the next;
+     (core/devtools/embedded.py) with their data under instance/, kept from one run to the next;
   2. SMTP_HOST unset and 127.0.0.1:1025 free: starts a mail sink that writes every e-mail
      to instance/mail/ (nothing is delivered);
   3. runs ``flask --app wsgi tenants migrate`` then ``flask --app wsgi demo seed``;
@@ -53,7 +53,7 @@ RESTART_PAUSE_RESET = 60.0  # a child that ran this long starts again after 1 s
 
 sys.path.insert(0, str(ROOT))
 
-from core import embedded  # noqa: E402 - needs ROOT on sys.path; imports neither Flask nor app
+from core.devtools import embedded  # noqa: E402 - needs ROOT on sys.path; imports neither Flask nor app
 
 
 def say(message: str) -> None:

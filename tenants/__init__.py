@@ -33,6 +33,16 @@ def init_app(app: Flask) -> None:
         subdomain=TENANT_SITE,
     )
     cli.init_app(app)
+    from core.cli import register_sweep
+
+    register_sweep(app, _sweep_stuck_provisioning)
+
+
+def _sweep_stuck_provisioning() -> str:
+    """``flask jobs sweep``: tenants stuck in provisioning are queued again."""
+    from tenants.sweeps import requeue_stuck_provisioning_now
+
+    return f"provisioning re-queued: {requeue_stuck_provisioning_now() or 'none'}"
 
 
 def _touches_tenancy(session: Session) -> bool:

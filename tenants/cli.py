@@ -13,11 +13,12 @@ from flask.cli import AppGroup
 from rq import Worker
 
 from core.db import db
-from core.jobs import enqueue_after_commit, get_queue, redis_connection
+from core.jobs import get_queue, redis_connection
 from tenants import invalidate_host_cache, lifecycle, migrate
 from tenants.models import InvalidTenantTransition, Tenant, TenantStatus
-from tenants.provisioning import enqueue_provisioning, provision_job_id, provision_tenant
+from tenants.provisioning import enqueue_provisioning, provision_tenant
 from tenants.services import TenantError, create_tenant, get_tenant_by_slug
+from tenants.signals import first_admin_named
 
 tenants_cli = AppGroup("tenants", help="Manage the collectivités' spaces (tenants).")
 
@@ -68,7 +69,10 @@ def create_command(
         )
         enqueue_provisioning(tenant.id)
         if admin_email:
-            _enqueue_first_admin_invitation(tenant.id, admin_email)
+            # participation.staff queues the invitation (tenants.signals).
+            first_admin_named.send(
+                current_app._get_current_object(), tenant_id=tenant.id, email=admin_email
+            )
         db.session.commit()
     except TenantError as exc:
         db.session.rollback()
@@ -94,23 +98,6 @@ def _check_email(value: str | None) -> str | None:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise click.BadParameter(f"not a valid e-mail address ({exc})") from exc
-
-
-def _enqueue_first_admin_invitation(tenant_id: int, email: str) -> None:
-    """After the commit, and after the provisioning job when the queue is asynchronous."""
-    from participation.staff.tasks import first_admin_job_id, invite_first_admin
-
-    options = {}
-    if get_queue("high").is_async:
-        options["depends_on"] = provision_job_id(tenant_id)
-    enqueue_after_commit(
-        invite_first_admin,
-        tenant_id,
-        email,
-        queue="high",
-        job_id=first_admin_job_id(tenant_id),
-        **options,
-    )
 
 
 def _port() -> str:

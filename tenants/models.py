@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db, schema_for_tenant_id
+from core.db import TimestampMixin, db, schema_for_tenant_id, str_enum
 
 
 class TenantKind(enum.StrEnum):
@@ -39,17 +39,6 @@ class InvalidTenantTransition(ValueError):
     """A status change that the tenant lifecycle does not allow."""
 
 
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class Tenant(TimestampMixin, db.Model):
     __tablename__ = "tenants"
     __table_args__ = (
@@ -61,17 +50,17 @@ class Tenant(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[TenantKind] = mapped_column(_enum(TenantKind, "tenant_kind"))
+    kind: Mapped[TenantKind] = mapped_column(str_enum(TenantKind, "tenant_kind"))
     code: Mapped[str] = mapped_column(sa.String(12))
     siren: Mapped[str | None] = mapped_column(sa.String(9))
     population: Mapped[int] = mapped_column(sa.Integer, default=0)
     departement: Mapped[str | None] = mapped_column(sa.String(3))
     region: Mapped[str | None] = mapped_column(sa.String(3))
     status: Mapped[TenantStatus] = mapped_column(
-        _enum(TenantStatus, "tenant_status"), default=TenantStatus.PROVISIONING
+        str_enum(TenantStatus, "tenant_status"), default=TenantStatus.PROVISIONING
     )
     migration_state: Mapped[MigrationState] = mapped_column(
-        _enum(MigrationState, "migration_state"), default=MigrationState.OK
+        str_enum(MigrationState, "migration_state"), default=MigrationState.OK
     )
     migration_error: Mapped[str | None] = mapped_column(sa.Text)
     archived_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

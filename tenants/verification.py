@@ -5,7 +5,8 @@ creates a :class:`VerificationRequest` next to its tenant; the tenant stays
 ``pending_verification`` until the operator approves the request, or the requester
 confirms an address at one of the collectivité's :class:`OfficialEmailDomain`.
 A collectivité that finds its name taken files a :class:`TenantDispute`, seen by the
-operator only. Services live in ``tenants/verification_services.py``.
+operator only. The services live in ``billing/verification/`` (sign-up is billing's
+flow); what reads the tables without deciding anything in ``tenants/verification_status.py``.
 
 Personal data here (names, roles, phones, e-mails of requesters and claimants) is kept
 while the request or dispute is open and for ``VERIFICATION_RETENTION_DAYS`` after its
@@ -20,8 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from tenants.models import _enum
+from core.db import TimestampMixin, db, str_enum
 
 
 class VerificationState(enum.StrEnum):
@@ -79,10 +79,10 @@ class VerificationRequest(TimestampMixin, db.Model):
     requester_email: Mapped[str | None] = mapped_column(sa.String(254))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     state: Mapped[VerificationState] = mapped_column(
-        _enum(VerificationState, "verification_state"), default=VerificationState.PENDING
+        str_enum(VerificationState, "verification_state"), default=VerificationState.PENDING
     )
     method: Mapped[VerificationMethod | None] = mapped_column(
-        _enum(VerificationMethod, "verification_method")
+        str_enum(VerificationMethod, "verification_method")
     )
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(
@@ -141,7 +141,7 @@ class VerificationProof(db.Model):
         ),
         index=True,
     )
-    kind: Mapped[ProofKind] = mapped_column(_enum(ProofKind, "proof_kind"))
+    kind: Mapped[ProofKind] = mapped_column(str_enum(ProofKind, "proof_kind"))
     # The name we gave the file on disk (never the uploaded name) and what it is.
     stored_name: Mapped[str] = mapped_column(sa.String(100))
     content_type: Mapped[str] = mapped_column(sa.String(50))
@@ -208,7 +208,7 @@ class TenantDispute(TimestampMixin, db.Model):
     claimant_phone: Mapped[str | None] = mapped_column(sa.String(30))
     message: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[DisputeState] = mapped_column(
-        _enum(DisputeState, "dispute_state"), default=DisputeState.OPEN
+        str_enum(DisputeState, "dispute_state"), default=DisputeState.OPEN
     )
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(

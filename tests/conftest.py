@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from core.embedded import database_url_for_tests, redis_url_for_tests
+from core.devtools.embedded import database_url_for_tests, redis_url_for_tests
 from tests.helpers import host_client
 
 PLATFORM = "pnyx.test"

@@ -1,6 +1,6 @@
-"""The embedded PostgreSQL and Redis of ``make run`` (core/embedded.py).
+"""The embedded PostgreSQL and Redis of ``make run`` (core/devtools/embedded.py).
 
-Imports nothing of the app but core.embedded: no Flask, no database fixtures.
+Imports nothing of the app but core.devtools.embedded: no Flask, no database fixtures.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from core import embedded
+from core.devtools import embedded
 
 
 @pytest.mark.slow

@@ -46,7 +46,7 @@ def tax_rates() -> list[str]:
 def record_operator_action(action: str, actor_id: int | None, tenant_id: int, **details) -> None:
     """Write an action on a tenant's billing to the platform journal (``actor_id`` None:
     Stripe or the platform itself)."""
-    from core.platform.services import record_platform_action
+    from tenants.platform.services import record_platform_action
 
     record_platform_action(
         action, actor_id=actor_id, target_type="tenant", target_id=tenant_id, **details

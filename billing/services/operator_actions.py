@@ -230,7 +230,7 @@ def update_plan(
     plan.limits = {**(plan.limits or {}), **limits}
     plan.active = bool(active)
     db.session.flush()
-    from core.platform.services import record_platform_action
+    from tenants.platform.services import record_platform_action
 
     record_platform_action(
         "billing.plan_updated",

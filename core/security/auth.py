@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from core import clock
 from core.db import db
+from core.security.redirects import safe_next_path
 
 login_manager = LoginManager()
 login_manager.login_message = _l("Merci de vous connecter pour accéder à cette page.")
@@ -178,26 +179,31 @@ def _load_user(value: str):
 def _unauthorized():
     realm = current_realm()
     if request.path.startswith("/api/") or realm is None:
-        from core.errors import render_error
-
-        return render_error(401, str(login_manager.login_message))
+        # The error page (or JSON) of core.errors, whose 401 text is the login message.
+        abort(401)
     from flask import flash
 
     flash(str(login_manager.login_message), "info")
     return redirect(url_for(realm.login_view, next=request.full_path.rstrip("?")))
 
 
-def _kept_language() -> str | None:
-    from core.i18n import SESSION_KEY
+#: Session values that survive the log-in and the log-out, which clear the rest of the
+#: session; their owners register them (core.i18n: the language chosen by hand).
+_KEPT_SESSION_KEYS: set[str] = set()
 
-    return session.get(SESSION_KEY)
+
+def keep_across_logins(key: str) -> None:
+    """The session value ``key`` survives the log-in and the log-out (idempotent)."""
+    _KEPT_SESSION_KEYS.add(key)
 
 
-def _restore_language(language: str | None) -> None:
-    from core.i18n import SESSION_KEY
+def _kept_values() -> dict:
+    return {key: session[key] for key in _KEPT_SESSION_KEYS if session.get(key)}
 
-    if language:
-        session[SESSION_KEY] = language
+
+def _restore(values: dict) -> None:
+    for key, value in values.items():
+        session[key] = value
 
 
 def _close_current_record() -> None:
@@ -216,10 +222,10 @@ def start_session(user, *, two_factor_verified: bool, remember: bool = False) ->
     realm = current_realm()
     if realm is None or realm.session_model is None:
         raise RuntimeError("no account realm with session records on this site")
-    language = _kept_language()
+    kept = _kept_values()
     _close_current_record()  # a log-in over another one: the old record goes
     session.clear()
-    _restore_language(language)
+    _restore(kept)
     token = open_session_record(realm, user.id)
     db.session.commit()
     login_user(user, remember=remember)
@@ -231,12 +237,12 @@ def start_session(user, *, two_factor_verified: bool, remember: bool = False) ->
 def end_session() -> None:
     """Log out: the session record is deleted and committed at once, so the cookie (and
     any copy of it) no longer signs anyone in; only the chosen language survives."""
-    language = _kept_language()
+    kept = _kept_values()
     _close_current_record()
     db.session.commit()
     logout_user()
     session.clear()
-    _restore_language(language)
+    _restore(kept)
 
 
 def refresh_login(user) -> None:
@@ -272,8 +278,6 @@ def two_factor_required(view: Callable) -> Callable:
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """A local path to go back to after a form; never another host (open redirect)."""
-    from core.i18n import safe_next_path
-
     return safe_next_path(target, default)
 
 

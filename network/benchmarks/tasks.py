@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from core import clock
 from core.db import db
 from core.jobs import enqueue, job
 from network.benchmarks.compute import refresh_tenant
+from tenants import listing
 from tenants.context import current_tenant, tenant_job, tenant_job_id
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,8 @@ def refresh_tenant_metrics(tenant_id: int) -> int:
 
 
 def active_tenant_ids(tenant_ids: list[int] | None = None) -> list[int]:
-    query = "SELECT id FROM public.tenants WHERE status IN ('active', 'suspended')"
-    params: dict = {}
-    if tenant_ids:
-        query += " AND id = ANY(:ids)"
-        params["ids"] = list(tenant_ids)
-    with db.engine.connect() as conn:
-        return [row[0] for row in conn.execute(sa.text(query + " ORDER BY id"), params)]
+    """Suspended spaces keep their figures in the benchmarks."""
+    return listing.active_tenant_ids(ids=tenant_ids, include_suspended=True)
 
 
 def enqueue_refresh(tenant_ids: list[int] | None = None, key: str | None = None) -> list[int]:

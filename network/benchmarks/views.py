@@ -17,7 +17,6 @@ from flask_login import current_user
 from core import clock
 from core.csvexport import excel_csv
 from core.db import db
-from core.platform.services import record_platform_action
 from core.security.auth import two_factor_required
 from network.benchmarks import queries
 from network.benchmarks.charts_data import metric_bar_chart, territory_line_chart
@@ -33,6 +32,7 @@ from network.benchmarks.metrics import (
 )
 from network.benchmarks.tasks import enqueue_refresh
 from network.core import access
+from tenants.platform.services import record_platform_action
 
 bp = Blueprint("network_benchmarks", __name__)
 

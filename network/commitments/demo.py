@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from core import demo
 from core.db import db
-from core.platform.services import get_platform_user_by_email
 from network.commitments.models import Commitment, CommitmentComment, CommitmentStatus
 from network.core.models import Network
 from tenants.models import Tenant
+from tenants.platform.services import get_platform_user_by_email
 
 
 def _demo_accounts() -> tuple[str, str, str, dict[str, str]]:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from core import uploads
 from core.db import db
-from core.platform.services import record_platform_action
 from network.commitments.models import Commitment, CommitmentComment, CommitmentStatus
 from network.core.models import Network
+from tenants.platform.services import record_platform_action
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 EVIDENCE_MIMETYPES = uploads.DOCUMENT_MIMETYPES

@@ -1,10 +1,11 @@
-"""Networks, membership, network pages, practice library and forum.
+"""Networks, membership and the network pages (the sections build on them).
 
 Platform-domain pages (no subdomain marker): ``/reseaux`` (list), ``/reseaux/<slug>``
 (presentation, members and map, coordination), ``/operateur/reseaux`` (operator). The
 tenant's side lives on the tenant host under ``/gestion/reseaux`` (``staff_network``).
-The practice library (``network_library``) and the forum (``network_forum``) are
-registered from here too.
+The sections (practice library, forum, commitments, diagnostic, benchmarks) are packages
+of their own, registered by ``network.init_app`` after this one: they build on it, it
+never imports them.
 """
 
 from __future__ import annotations
@@ -58,11 +59,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["network_can_manage"] = lambda network: access.can_manage(
         current_user, network
     )
-
-    from network import forum, library
-
-    library.init_app(app)
-    forum.init_app(app)
 
     from network.core import demo  # noqa: F401 - registers the demo seeder
 

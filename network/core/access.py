@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from core.db import db
 from core.errors import abort_with
-from core.platform.models import PlatformRole, PlatformUser
 from core.security import limits
 from network.core.models import (
     SECTION_KEYS,
@@ -22,6 +21,7 @@ from network.core.models import (
     NetworkRole,
     NetworkRoleKind,
 )
+from tenants.platform.models import PlatformRole, PlatformUser
 
 #: Members write to the library and the forum: enough for real use, not for a flood. Each
 #: page that publishes has a budget of its own.

@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from core.forms import FlaskForm, IntegerField, MultiCheckboxField
-from core.platform.forms import Required
+from tenants.platform.forms import Required
 
 SECTION_LABELS = {
     "members": _l("Membres et carte"),

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from core.platform.models import PlatformUser
+from core.db import TimestampMixin, db, str_enum
 from tenants.models import Tenant
+from tenants.platform.models import PlatformUser
 
 
 class NetworkSection(enum.StrEnum):
@@ -41,17 +41,6 @@ class MembershipStatus(enum.StrEnum):
 
 class MembershipError(ValueError):
     """A membership change that the invitation flow does not allow (message in French)."""
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Network(TimestampMixin, db.Model):
@@ -96,7 +85,7 @@ class NetworkRole(db.Model):
     platform_user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("public.platform_users.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[NetworkRoleKind] = mapped_column(_enum(NetworkRoleKind, "network_role"))
+    role: Mapped[NetworkRoleKind] = mapped_column(str_enum(NetworkRoleKind, "network_role"))
 
     network: Mapped[Network] = relationship(back_populates="roles")
     user: Mapped[PlatformUser] = relationship()
@@ -117,7 +106,7 @@ class NetworkMembership(db.Model):
         sa.ForeignKey("public.tenants.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[MembershipStatus] = mapped_column(
-        _enum(MembershipStatus, "membership_status"), default=MembershipStatus.INVITED
+        str_enum(MembershipStatus, "membership_status"), default=MembershipStatus.INVITED
     )
     invited_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()

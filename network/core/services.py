@@ -14,8 +14,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from core.db import db
-from core.platform.models import PlatformRole, PlatformUser
-from core.platform.services import record_platform_action
 from network.core.models import (
     SECTION_KEYS,
     MembershipError,
@@ -26,6 +24,8 @@ from network.core.models import (
     NetworkRoleKind,
 )
 from tenants.models import Tenant, TenantStatus
+from tenants.platform.models import PlatformRole, PlatformUser
+from tenants.platform.services import record_platform_action
 
 
 class NetworkError(ValueError):

@@ -9,8 +9,6 @@ from flask_login import current_user
 
 from core.db import db
 from core.errors import abort_with
-from core.platform.models import PlatformRole, PlatformUser
-from core.platform.views import roles_required
 from core.security.auth import two_factor_required
 from network.core import access, services
 from network.core.forms import (
@@ -24,6 +22,8 @@ from network.core.forms import (
 from network.core.maps import members_map
 from network.core.models import MembershipStatus, NetworkRoleKind
 from network.core.services import NetworkError
+from tenants.platform.models import PlatformRole, PlatformUser
+from tenants.platform.views import roles_required
 
 bp = Blueprint(
     "network",

@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from core import clock
 from core.db import db
-from core.platform.services import record_platform_action
 from network.core.models import Network
 from network.diagnostic.models import DiagnosticDimension, DiagnosticResponse
+from tenants.platform.services import record_platform_action
 
 MIN_LEVELS, MAX_LEVELS = 2, 10
 

@@ -7,7 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from network.forum import personal_data  # noqa: F401 - registers its RGPD rules
+    from network.forum import (  # noqa: F401 - they register their rules and seeder
+        demo,
+        personal_data,
+    )
     from network.forum.views import bp
 
     if "network_forum.index" in app.view_functions:

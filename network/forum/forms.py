@@ -7,7 +7,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from core.forms import FlaskForm
-from core.platform.forms import Required
+from tenants.platform.forms import Required
 
 
 class QuestionForm(FlaskForm):

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TimestampMixin, db
-from core.platform.models import PlatformUser
 from network.core.models import Network
 from tenants.models import Tenant
+from tenants.platform.models import PlatformUser
 
 
 class ForumQuestion(TimestampMixin, db.Model):

@@ -11,10 +11,10 @@ from flask_sqlalchemy.pagination import Pagination
 from core import clock
 from core.db import db
 from core.mail import send_mail
-from core.platform.models import PlatformUser
 from network.core import access
 from network.core.models import Network
 from network.forum.models import ForumAnswer, ForumQuestion
+from tenants.platform.models import PlatformUser
 
 PER_PAGE = 30
 
@@ -143,7 +143,7 @@ def can_delete(user, post: ForumQuestion | ForumAnswer, network: Network) -> boo
 
 
 def delete_post(post: ForumQuestion | ForumAnswer, actor: PlatformUser) -> None:
-    from core.platform.services import record_platform_action
+    from tenants.platform.services import record_platform_action
 
     kind = "question" if isinstance(post, ForumQuestion) else "answer"
     record_platform_action(

@@ -8,7 +8,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from network.library import personal_data  # noqa: F401 - registers its RGPD rules
+    from network.library import (  # noqa: F401 - they register their rules and seeder
+        demo,
+        personal_data,
+    )
     from network.library.views import bp
     from participation.processes.services import ACTION_LABELS
 

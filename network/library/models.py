@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from core.platform.models import PlatformUser
+from core.db import TimestampMixin, db, str_enum
 from network.core.models import Network
 from tenants.models import Tenant
+from tenants.platform.models import PlatformUser
 
 
 class PracticeCategory(enum.StrEnum):
@@ -32,17 +32,6 @@ class AdoptionStatus(enum.StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 #: French full-text document of a practice (kept in step with the migration's column).
@@ -74,12 +63,14 @@ class Practice(TimestampMixin, db.Model):
     network_id: Mapped[int] = mapped_column(
         sa.ForeignKey("public.networks.id", ondelete="CASCADE"), index=True
     )
-    category: Mapped[PracticeCategory] = mapped_column(_enum(PracticeCategory, "practice_category"))
+    category: Mapped[PracticeCategory] = mapped_column(
+        str_enum(PracticeCategory, "practice_category")
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown
     outcome: Mapped[PracticeOutcome | None] = mapped_column(
-        _enum(PracticeOutcome, "practice_outcome")
+        str_enum(PracticeOutcome, "practice_outcome")
     )
     lessons: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown
     tags: Mapped[list[str]] = mapped_column(
@@ -175,7 +166,7 @@ class PracticeAdoption(db.Model):
         sa.ForeignKey("public.platform_users.id", ondelete="SET NULL")
     )
     status: Mapped[AdoptionStatus] = mapped_column(
-        _enum(AdoptionStatus, "adoption_status"), default=AdoptionStatus.PENDING
+        str_enum(AdoptionStatus, "adoption_status"), default=AdoptionStatus.PENDING
     )
     # Id of the draft process in the tenant's schema (no foreign key across schemas).
     process_id: Mapped[int | None] = mapped_column(sa.Integer)

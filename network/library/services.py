@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,8 +18,6 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock, uploads
 from core.db import db
-from core.platform.models import PlatformUser
-from core.platform.services import record_platform_action
 from network.core import access
 from network.core.models import Network
 from network.library.models import (
@@ -32,7 +29,10 @@ from network.library.models import (
     PracticeComment,
     PracticeOutcome,
 )
+from network.library.schedule import MAX_PHASE_WEEKS
 from participation.processes.models import PhaseKind
+from tenants.platform.models import PlatformUser
+from tenants.platform.services import record_platform_action
 
 CATEGORY_LABELS = {
     PracticeCategory.TOOL: _l("Outils et méthodes"),
@@ -47,9 +47,6 @@ OUTCOME_LABELS = {
 TEMPLATE_ACTIONS = ("propose", "support", "comment", "debate")
 MAX_TAGS = 10
 MAX_TEMPLATE_PHASES = 8
-MAX_PHASE_WEEKS = 52
-#: A draft adopted today starts this many days later: time to adapt it before publishing.
-ADOPTED_START_DELAY_DAYS = 14
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 #: Accepted attachment kinds: extension -> (MIME type, magic prefix of the content).
@@ -536,24 +533,6 @@ def adopt_practice(practice: Practice, actor: PlatformUser) -> PracticeAdoption:
         description=f"copy_practice_template(t{tenant_id}, adoption {adoption.id})",
     )
     return adoption
-
-
-def adoption_start() -> date:
-    """The first day of a process copied from a practice today: ADOPTED_START_DELAY_DAYS
-    ahead of the collectivités' current day, time to adapt the draft before it opens."""
-    return clock.paris_today() + timedelta(days=ADOPTED_START_DELAY_DAYS)
-
-
-def template_schedule(template: dict, start: date) -> list[tuple[dict, date, date]]:
-    """Consecutive dates for the template's phases from ``start`` (relative durations)."""
-    schedule = []
-    current = start
-    for phase in template.get("phases", []):
-        weeks = max(1, min(int(phase.get("weeks") or 1), MAX_PHASE_WEEKS))
-        end = current + timedelta(days=7 * weeks - 1)
-        schedule.append((phase, current, end))
-        current = end + timedelta(days=1)
-    return schedule
 
 
 # --------------------------------------------------------------------------- moderation

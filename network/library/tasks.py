@@ -8,6 +8,7 @@ from core import clock
 from core.audit import record_action
 from core.db import db
 from network.library.models import AdoptionStatus, PracticeAdoption
+from network.library.schedule import adoption_start, template_schedule
 from tenants.context import tenant_job
 
 
@@ -15,7 +16,6 @@ from tenants.context import tenant_job
 def copy_practice_template(tenant_id: int, adoption_id: int) -> int | None:
     """Create the draft process in *this* tenant (the job runs inside ``tenant_id``'s schema)
     and record its id on the adoption. Idempotent: a done adoption is left alone."""
-    from network.library.services import adoption_start, template_schedule
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
 
     adoption = db.session.scalar(

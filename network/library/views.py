@@ -30,6 +30,7 @@ from network.library.forms import (
     SearchForm,
 )
 from network.library.models import AdoptionStatus
+from network.library.schedule import adoption_start, template_schedule
 from network.library.services import LibraryError
 
 bp = Blueprint("network_library", __name__, url_prefix="/reseaux/<slug>/pratiques")
@@ -143,7 +144,7 @@ def show(slug: str, practice_id: int):
         AdoptionStatus=AdoptionStatus,
         comment_form=CommentForm(),
         attachment_form=AttachmentForm(),
-        schedule=services.template_schedule(practice.process_template, services.adoption_start())
+        schedule=template_schedule(practice.process_template, adoption_start())
         if practice.process_template
         else [],
     )

@@ -25,3 +25,13 @@ def init_app(app: Flask) -> None:
     from participation.accounts import retention
 
     retention.init_app(app)  # last_seen_at, once a day per user
+    from core.cli import register_sweep
+
+    register_sweep(app, _sweep_stuck_exports)
+
+
+def _sweep_stuck_exports() -> str:
+    """``flask jobs sweep``: RGPD exports interrupted mid-build are built again."""
+    from participation.accounts.export_sweep import sweep_stuck_exports_now
+
+    return f"exports: {sweep_stuck_exports_now()}"

@@ -15,7 +15,8 @@ import nh3
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
-from participation.accounts.models import LegalDocument
+from core.db import db
+from participation.accounts.models import LegalDocument, LegalDocumentKind
 from tenants import cache as tenant_values
 from tenants.provisioning import provisioning_hooks
 
@@ -188,3 +189,19 @@ def render_markdown(text: str) -> Markup:
         url_schemes={"http", "https", "mailto"},
     )
     return Markup(html)  # noqa: S704 - escaped above, then sanitised by nh3
+
+
+def current_legal_documents() -> dict[LegalDocumentKind, LegalDocument]:
+    """The latest published version of each kind of document."""
+    latest = (
+        sa.select(LegalDocument.kind, sa.func.max(LegalDocument.version).label("version"))
+        .group_by(LegalDocument.kind)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        sa.select(LegalDocument).join(
+            latest,
+            sa.and_(LegalDocument.kind == latest.c.kind, LegalDocument.version == latest.c.version),
+        )
+    )
+    return {doc.kind: doc for doc in rows}

@@ -11,21 +11,8 @@ from flask_login import UserMixin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
+from core.db import TENANT, TimestampMixin, db, str_enum
 from core.security.auth import delete_session_records, make_user_id
-
-TENANT = {"schema": "tenant"}
-
-
-def _str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class StaffRole(enum.StrEnum):
@@ -111,21 +98,21 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     inactivity_warned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    staff_role: Mapped[StaffRole | None] = mapped_column(_str_enum(StaffRole, "staff_role"))
+    staff_role: Mapped[StaffRole | None] = mapped_column(str_enum(StaffRole, "staff_role"))
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     recovery_codes: Mapped[list] = mapped_column(JSONB, default=list)
 
     # Optional, consented, used only for representativeness statistics.
-    age_bracket: Mapped[AgeBracket | None] = mapped_column(_str_enum(AgeBracket, "age_bracket"))
+    age_bracket: Mapped[AgeBracket | None] = mapped_column(str_enum(AgeBracket, "age_bracket"))
     neighbourhood_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
     )
     demographics_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     notification_frequency: Mapped[NotificationFrequency] = mapped_column(
-        _str_enum(NotificationFrequency, "notification_frequency"),
+        str_enum(NotificationFrequency, "notification_frequency"),
         default=NotificationFrequency.IMMEDIATE,
     )
     notify_answers: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -199,7 +186,7 @@ class Invitation(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254))
-    role: Mapped[StaffRole] = mapped_column(_str_enum(StaffRole, "staff_role"))
+    role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole, "staff_role"))
     service_ids: Mapped[list] = mapped_column(JSONB, default=list)
     token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(
@@ -223,7 +210,7 @@ class LegalDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[LegalDocumentKind] = mapped_column(
-        _str_enum(LegalDocumentKind, "legal_document_kind")
+        str_enum(LegalDocumentKind, "legal_document_kind")
     )
     version: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(200))

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.personal_data import Erasure, PersonalData, PersonalDataRegistry, PersonalTable
+from participation.accounts.legal import current_legal_documents
 from participation.accounts.models import Invitation, LegalDocumentKind, User, UserSession
 
 #: Citizens and staff of the current tenant (schema ``t_<id>``).
@@ -105,9 +106,7 @@ def _preferences(user: User) -> tuple[str, Any]:
 
 
 def _consents(user: User) -> tuple[str, Any]:
-    from participation.accounts import services
-
-    documents = services.current_legal_documents()
+    documents = current_legal_documents()
     terms = documents.get(LegalDocumentKind.TERMS)
     charter = documents.get(LegalDocumentKind.CHARTER)
     return "consentements.json", {

@@ -1,12 +1,12 @@
-"""Retention of the tenant's personal data (issue 13 §3, docs/features/privacy.md).
+"""Retention of the tenant's personal data (docs/features/privacy.md).
 
 Once a day (core/cron.py lists this module) ``enqueue_retention`` queues one
 ``apply_retention(tenant_id)`` job per active tenant (job id per tenant and day), which:
 
-- runs the rules the features register (:func:`register_retention_rule`): the budgets delete
-  the census list and the eligibility declarations (full name, birth date) of every budget
-  whose results were published more than ``RETENTION_BUDGET_CENSUS_MONTHS`` ago, and the
-  names of the paper-ballot register (participation/budgets/retention.py);
+- deletes the census list and the eligibility declarations (full name, birth date) of every
+  budget whose results were published more than ``RETENTION_BUDGET_CENSUS_MONTHS`` ago (the
+  results are published the day after the vote closes), and the names of the paper-ballot
+  register;
 - deletes the accounts never confirmed after ``RETENTION_UNCONFIRMED_DAYS``;
 - e-mails the accounts unused for ``RETENTION_INACTIVE_MONTHS`` minus
   ``RETENTION_INACTIVE_WARNING_DAYS``, and anonymises those still unused once the warning is
@@ -38,6 +38,7 @@ from participation.accounts import services
 from participation.accounts.models import User
 from participation.accounts.personal_data import retention_periods
 from tenants.context import current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
@@ -51,20 +52,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-# --------------------------------------------------------------------------- the features' rules
+# --------------------------------------------------------------------------- features' rules
 
-#: The retention rules of the features, ``name -> rule(now)`` returning how many records went
-#: (the name is the key of :func:`apply_retention`'s result), run first, in the order they
-#: were registered; each feature registers its own from its ``init_app`` (the budgets' census
-#: lists: participation/budgets/retention.py).
+# Features with a retention rule of their own (budgets purge their census lists) register it
+# here, from their personal_data module: name of the count in the job's result -> rule.
 FEATURE_RULES: dict[str, Callable[[datetime], int]] = {}
 
 
-def register_retention_rule(name: str, rule: Callable[[datetime], int]) -> None:
-    FEATURE_RULES[name] = rule
-
-
-# --------------------------------------------------------------------------- accounts
+def register_rule(result_key: str, rule: Callable[[datetime], int]) -> None:
+    """Run ``rule(now)`` in every tenant's daily retention job; it returns how many rows or
+    records it purged, reported under ``result_key``."""
+    FEATURE_RULES[result_key] = rule
 
 
 def _last_activity():
@@ -191,12 +189,12 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
     from participation.accounts.tasks import purge_expired_exports
 
     now = datetime.fromisoformat(now_iso) if now_iso else clock.utcnow()
-    result = {name: rule(now) for name, rule in FEATURE_RULES.items()}
-    result.update(
-        unconfirmed_deleted=delete_unconfirmed_accounts(now),
-        inactive_anonymised=anonymise_inactive_accounts(now),
-        inactive_warned=warn_inactive_accounts(now),
-    )
+    result = {key: rule(now) for key, rule in FEATURE_RULES.items()}
+    result |= {
+        "unconfirmed_deleted": delete_unconfirmed_accounts(now),
+        "inactive_anonymised": anonymise_inactive_accounts(now),
+        "inactive_warned": warn_inactive_accounts(now),
+    }
     db.session.commit()  # the warnings' mails go through the outbox with this commit
     # Files last: a rolled-back transaction never loses an archive the user may still fetch.
     result["exports_deleted"] = purge_expired_exports(tenant_id, now.timestamp())
@@ -204,8 +202,6 @@ def apply_retention(tenant_id: int, now_iso: str | None = None) -> dict[str, int
 
 
 def enqueue_retention_jobs(day: date | None = None) -> list[int]:
-    from participation.engagement.tasks import active_tenant_ids
-
     day = day or date.today()
     tenant_ids = active_tenant_ids()
     for tenant_id in tenant_ids:

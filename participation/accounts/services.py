@@ -31,6 +31,7 @@ from core.security.passwords import (
     password_problems,
     verify_password,
 )
+from participation.accounts.legal import current_legal_documents
 from participation.accounts.models import (
     AgeBracket,
     LegalDocument,
@@ -411,22 +412,6 @@ def neighbourhoods() -> list[Neighbourhood]:
 
 
 # --------------------------------------------------------------------------- legal documents
-
-
-def current_legal_documents() -> dict[LegalDocumentKind, LegalDocument]:
-    """The latest published version of each kind of document."""
-    latest = (
-        sa.select(LegalDocument.kind, sa.func.max(LegalDocument.version).label("version"))
-        .group_by(LegalDocument.kind)
-        .subquery()
-    )
-    rows = db.session.scalars(
-        sa.select(LegalDocument).join(
-            latest,
-            sa.and_(LegalDocument.kind == latest.c.kind, LegalDocument.version == latest.c.version),
-        )
-    )
-    return {doc.kind: doc for doc in rows}
 
 
 def _load_legal_versions() -> dict[LegalDocumentKind, int]:

@@ -23,7 +23,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.db import db
-from core.i18n import safe_next_path
 from core.jobs import enqueue_after_commit
 from core.mail import send_mail
 from core.security.auth import end_session, start_session
@@ -39,6 +38,7 @@ from core.security.limits import (
     limiter,
 )
 from core.security.passwords import verify_password
+from core.security.redirects import safe_next_path
 from participation.accounts import services, tasks
 from participation.accounts.forms import (
     AGE_BRACKET_LABELS,

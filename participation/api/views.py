@@ -30,7 +30,8 @@ from participation.accounts.models import User
 from participation.api import cursor
 from participation.api import schemas as s
 from participation.api.registry import Param, api_get, document
-from participation.debates.models import Argument, Comment, Debate, Side
+from participation.debates.models import Argument, Debate, Side
+from participation.engagement.comments import Comment
 from participation.processes import services as process_services
 from participation.processes.models import Process, ProcessState
 from participation.proposals import services as proposal_services

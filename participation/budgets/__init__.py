@@ -2,8 +2,8 @@
 
 Public pages under ``/budgets-participatifs`` (blueprint ``budgets``), staff pages under
 ``/gestion/budgets`` (blueprint ``staff_budgets``). ``init_app`` registers both on the tenant
-site, the sections of the process page, the menus' links, the audit labels, the census
-lists' retention rule and the demo seeder.
+site, the sections of the process page, the menus' links, the audit labels and the demo
+seeder.
 """
 
 from __future__ import annotations
@@ -39,13 +39,11 @@ AUDIT_TARGET_LABELS = {
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
-    from participation.accounts.retention import register_retention_rule
     from participation.budgets import (
         demo,  # noqa: F401 - registers its seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
         services,
     )
-    from participation.budgets.retention import purge_budget_census
     from participation.budgets.views import bp, staff_bp
     from participation.processes.sections import register_phase_summary, register_process_section
 
@@ -64,7 +62,6 @@ def init_app(app: Flask) -> None:
         30,
         lambda process, _phase: services.process_budgets(process),
     )
-    register_retention_rule("budgets_purged", purge_budget_census)
     app.jinja_env.globals["budget_phase_label"] = services.phase_label
     app.jinja_env.filters["euros"] = services.euros
     app.jinja_env.filters["budget_status_label"] = services.status_label

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class VotingRule(enum.StrEnum):
@@ -81,7 +80,7 @@ class Budget(TimestampMixin, db.Model):
     envelope: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     split_by_neighbourhood: Mapped[bool] = mapped_column(default=False)
     rule: Mapped[VotingRule] = mapped_column(
-        _str_enum(VotingRule, "voting_rule"), default=VotingRule.KNAPSACK
+        str_enum(VotingRule, "voting_rule"), default=VotingRule.KNAPSACK
     )
     min_choices: Mapped[int | None]
     max_choices: Mapped[int | None]
@@ -163,7 +162,7 @@ class BudgetProject(TimestampMixin, db.Model):
     )
     proposed_cost: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[ProjectStatus] = mapped_column(
-        _str_enum(ProjectStatus, "budget_project_status"), default=ProjectStatus.SUBMITTED
+        str_enum(ProjectStatus, "budget_project_status"), default=ProjectStatus.SUBMITTED
     )
     estimated_cost: Mapped[int | None] = mapped_column(sa.BigInteger)
     analysis_reason: Mapped[str | None] = mapped_column(sa.Text)  # public
@@ -229,7 +228,7 @@ class Eligibility(TimestampMixin, db.Model):
         sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")
     )
     status: Mapped[EligibilityStatus] = mapped_column(
-        _str_enum(EligibilityStatus, "budget_eligibility_status")
+        str_enum(EligibilityStatus, "budget_eligibility_status")
     )
     census_entry_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.budget_census_entries.id", ondelete="SET NULL")
@@ -264,7 +263,7 @@ class Voter(db.Model):
         sa.ForeignKey("tenant.budget_census_entries.id", ondelete="SET NULL")
     )
     voter_label: Mapped[str | None] = mapped_column(sa.String(200))  # paper: name as checked
-    channel: Mapped[BallotChannel] = mapped_column(_str_enum(BallotChannel, "ballot_channel"))
+    channel: Mapped[BallotChannel] = mapped_column(str_enum(BallotChannel, "ballot_channel"))
     polling_point: Mapped[str | None] = mapped_column(sa.String(200))
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
@@ -284,7 +283,7 @@ class Ballot(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     budget_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.budgets.id", ondelete="CASCADE"))
-    channel: Mapped[BallotChannel] = mapped_column(_str_enum(BallotChannel, "ballot_channel"))
+    channel: Mapped[BallotChannel] = mapped_column(str_enum(BallotChannel, "ballot_channel"))
     polling_point: Mapped[str | None] = mapped_column(sa.String(200))
     neighbourhood_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.neighbourhoods.id", ondelete="SET NULL")

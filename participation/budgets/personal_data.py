@@ -1,19 +1,22 @@
 """What participatory budgets hold about a person (registered in the tenant registry).
 
 Eligibility declarations (full name, birth date) are deleted with the account and, like the
-census list, ``RETENTION_BUDGET_CENSUS_MONTHS`` after the results (participation/budgets/
+census list, ``RETENTION_BUDGET_CENSUS_MONTHS`` after the results (participation/accounts/
 retention.py). The ballot register keeps that a vote took place, without the name.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import db
 from core.personal_data import Erasure, PersonalData, PersonalTable
+from participation.accounts import retention
 from participation.accounts.personal_data import registry, retention_periods, with_the_account
 from participation.budgets.models import (
     Budget,
@@ -176,3 +179,38 @@ registry.register(
         ),
     )
 )
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def purge_budget_census(now: datetime | None = None) -> int:
+    """Census lists and eligibility records of budgets whose results are old enough.
+    Returns the number of budgets purged."""
+    now = now or clock.utcnow()
+    # Results are published the day after the vote closes (Budget.phase).
+    last_vote_day = retention.months_before(
+        now, retention_periods()["census_months"]
+    ).date() - timedelta(days=1)
+    budgets = db.session.scalars(
+        sa.select(Budget)
+        .where(Budget.vote_ends_on < last_vote_day, Budget.personal_data_purged_at.is_(None))
+        .with_for_update(skip_locked=True)
+    ).all()
+    for budget in budgets:
+        db.session.execute(
+            sa.update(Voter)
+            .where(Voter.budget_id == budget.id)
+            .values(census_entry_id=None, voter_label=None)
+        )
+        db.session.execute(sa.delete(Eligibility).where(Eligibility.budget_id == budget.id))
+        db.session.execute(sa.delete(CensusEntry).where(CensusEntry.budget_id == budget.id))
+        budget.personal_data_purged_at = now
+    db.session.flush()
+    return len(budgets)
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+retention.register_rule("budgets_purged", purge_budget_census)

@@ -14,9 +14,9 @@ def _comment_thread(target_type, target_id):
     from flask_login import current_user
 
     from core.routing import arg_int
-    from participation.debates.models import COMMENT_PAGE_ARG
     from participation.debates.services import comment_thread
     from participation.debates.views import ThreadText
+    from participation.engagement.comments import COMMENT_PAGE_ARG
     from participation.engagement.services import target_url
 
     page = arg_int(COMMENT_PAGE_ARG, 1)
@@ -34,7 +34,7 @@ def _comment_page_url(thread, page: int) -> str:
 
     from flask import request
 
-    from participation.debates.models import COMMENT_PAGE_ARG
+    from participation.engagement.comments import COMMENT_PAGE_ARG
 
     args = []
     if request.method == "GET" and request.path == thread.base_url:
@@ -67,7 +67,9 @@ def init_app(app: Flask) -> None:
     of the process page and the staff menu's link."""
     from participation.debates import (
         demo,  # noqa: F401 - registers the demo seeder
+        engagement_demo,  # noqa: F401 - registers its seeder (follows, reports)
         personal_data,  # noqa: F401 - registers its RGPD rules
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.debates.views import bp, staff_bp
     from participation.processes.sections import register_process_section

@@ -16,7 +16,8 @@ from core import clock, demo
 from core.db import db
 from participation.accounts.demo import DEMO_CITIZENS, demo_email
 from participation.accounts.models import StaffRole, User
-from participation.debates.models import Argument, Comment, Debate, Side
+from participation.debates.models import Argument, Debate, Side
+from participation.engagement.comments import Comment
 from participation.engagement.models import Follow, TargetType
 from participation.processes.models import Process, ProcessState
 from participation.proposals.models import Proposal

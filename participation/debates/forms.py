@@ -10,7 +10,8 @@ from wtforms.validators import Length, Optional
 from core.forms import FlaskForm, IntegerField
 from participation.accounts.forms import Chosen, Required
 from participation.debates.models import Side
-from participation.debates.services import ARGUMENT_MAX, COMMENT_MAX, QUESTION_MAX
+from participation.debates.services.comments import COMMENT_MAX
+from participation.debates.services.debates import ARGUMENT_MAX, QUESTION_MAX
 from participation.engagement.antispam import HoneypotForm
 
 SIDE_LABELS = {Side.FOR: _l("Pour"), Side.AGAINST: _l("Contre")}

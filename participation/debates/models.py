@@ -1,4 +1,5 @@
-"""Debates with arguments pour / contre, and comments (tenant schema)."""
+"""Debates with arguments pour / contre (tenant schema). Comments, which also go on processes
+and proposals, are ``participation.engagement.comments.Comment``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
-
-COMMENT_MAX_DEPTH = 3  # a comment, a reply, a reply to the reply
-#: Top-level comments shown per page of a thread (their replies come with them).
-COMMENTS_PER_PAGE = 30
-#: The query-string argument carrying the page of a comment thread.
-COMMENT_PAGE_ARG = "commentaires"
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class DebateState(enum.StrEnum):
@@ -39,7 +33,7 @@ class Debate(TimestampMixin, db.Model):
     question: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     state: Mapped[DebateState] = mapped_column(
-        _str_enum(DebateState, "debate_state"), default=DebateState.OPEN
+        str_enum(DebateState, "debate_state"), default=DebateState.OPEN
     )
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
@@ -64,7 +58,7 @@ class Argument(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.arguments.id", ondelete="CASCADE")
     )
-    side: Mapped[Side] = mapped_column(_str_enum(Side, "argument_side"))
+    side: Mapped[Side] = mapped_column(str_enum(Side, "argument_side"))
     author_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
     )
@@ -77,46 +71,3 @@ class Argument(TimestampMixin, db.Model):
     debate: Mapped[Debate] = relationship(back_populates="arguments")
     author = relationship("User")
     parent = relationship("Argument", remote_side=[id])
-
-
-class Comment(TimestampMixin, db.Model):
-    """A comment on exactly one of: a process, a proposal, a debate."""
-
-    __tablename__ = "comments"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "num_nonnulls(process_id, proposal_id, debate_id) = 1", name="one_target"
-        ),
-        sa.CheckConstraint(f"depth BETWEEN 0 AND {COMMENT_MAX_DEPTH - 1}", name="depth_range"),
-        sa.Index("ix_comments_proposal", "proposal_id", "created_at"),
-        sa.Index("ix_comments_debate", "debate_id", "created_at"),
-        sa.Index("ix_comments_process", "process_id", "created_at"),
-        sa.Index("ix_comments_parent_id", "parent_id"),
-        TENANT,
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    process_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.processes.id", ondelete="CASCADE")
-    )
-    proposal_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE")
-    )
-    debate_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.debates.id", ondelete="CASCADE")
-    )
-    parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.comments.id", ondelete="CASCADE")
-    )
-    depth: Mapped[int] = mapped_column(default=0)
-    author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tenant.users.id", ondelete="SET NULL"), index=True
-    )
-    body: Mapped[str] = mapped_column(sa.Text)  # Markdown, sanitised on render
-    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
-
-    author = relationship("User")
-    parent = relationship("Comment", remote_side=[id])

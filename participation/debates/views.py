@@ -12,8 +12,8 @@ from werkzeug.routing import BuildError
 
 from core.db import db
 from core.forms import render_page_with_posted_form
-from core.i18n import safe_next_path
 from core.routing import TENANT_SITE, arg_int
+from core.security.redirects import safe_next_path
 from participation.accounts.models import StaffRole
 from participation.debates import services
 from participation.debates.forms import (

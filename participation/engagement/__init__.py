@@ -1,4 +1,8 @@
-"""Follows, notifications and moderation."""
+"""Follows, notifications, comments' model and moderation: what the features' pages share.
+
+Engagement sits below processes, proposals and debates and never imports them: they register
+their content types (``services.register_target``) from their own ``targets`` module.
+"""
 
 from __future__ import annotations
 
@@ -44,88 +48,11 @@ def _viewer_is_staff() -> bool:
     return bool(has_request_context() and current_user.is_authenticated and current_user.is_staff)
 
 
-def _export_sections():
-    """What the RGPD export ("Télécharger mes données") adds about a user."""
-    import sqlalchemy as sa
-
-    from core.db import db
-    from participation.debates.models import Argument, Comment
-    from participation.engagement.models import Follow, Notification, Report
-
-    def engagement_contributions(user):
-        comments = db.session.scalars(sa.select(Comment).where(Comment.author_id == user.id))
-        arguments = db.session.scalars(sa.select(Argument).where(Argument.author_id == user.id))
-        return "commentaires_et_arguments.json", {
-            "commentaires": [
-                {
-                    "id": c.id,
-                    "texte": c.body,
-                    "publie_le": c.created_at,
-                    "modifie_le": c.edited_at,
-                    "supprime_le": c.deleted_at,
-                    "masque_le": c.hidden_at,
-                    "raison_du_masquage": c.hidden_reason,
-                }
-                for c in comments
-            ],
-            "arguments": [
-                {
-                    "id": a.id,
-                    "debat": a.debate_id,
-                    "position": a.side,
-                    "texte": a.body,
-                    "publie_le": a.created_at,
-                    "supprime_le": a.deleted_at,
-                    "masque_le": a.hidden_at,
-                }
-                for a in arguments
-            ],
-        }
-
-    def engagement_follows_and_notifications(user):
-        follows = db.session.scalars(sa.select(Follow).where(Follow.user_id == user.id))
-        notifications = db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == user.id)
-            .order_by(Notification.created_at.desc())
-        )
-        reports = db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id))
-        return "suivis_notifications_signalements.json", {
-            "suivis": [
-                {"type": f.target_type, "id": f.target_id, "depuis": f.created_at} for f in follows
-            ],
-            "notifications": [
-                {
-                    "titre": n.title,
-                    "texte": n.body,
-                    "lien": n.url,
-                    "recue_le": n.created_at,
-                    "lue_le": n.read_at,
-                    "envoyee_par_e_mail_le": n.emailed_at,
-                }
-                for n in notifications
-            ],
-            "signalements_faits": [
-                {
-                    "type": r.target_type,
-                    "id": r.target_id,
-                    "raison": r.reason,
-                    "precisions": r.details,
-                    "le": r.created_at,
-                    "statut": r.status,
-                }
-                for r in reports
-            ],
-        }
-
-    return [engagement_contributions, engagement_follows_and_notifications]
-
-
 def init_app(app: Flask) -> None:
     """Register follows, reports, the notification centre, unsubscribe links and the
     moderation pages, their Jinja globals (``is_following``, ``viewer_is_staff``), their menu
     links (the notifications with their unread count) and ``flask engagement`` (idempotent)."""
-    from participation.engagement import demo, tasks  # noqa: F401 - demo registers its seeder
+    from participation.engagement import tasks
     from participation.engagement.views import bp, staff_bp
 
     if "engagement" in app.blueprints:

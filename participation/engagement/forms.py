@@ -11,7 +11,7 @@ from core.forms import FlaskForm
 from participation.accounts.forms import Chosen, Required
 from participation.engagement.antispam import HoneypotForm
 from participation.engagement.models import ReportReason
-from participation.engagement.services import REASON_LABELS
+from participation.engagement.services.moderation import REASON_LABELS
 
 DETAILS_MAX = 2000
 REASON_MAX = 1000

@@ -12,8 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, db, str_enum
 
 
 class TargetType(enum.StrEnum):
@@ -36,7 +35,7 @@ class Follow(db.Model):
         sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), primary_key=True
     )
     target_type: Mapped[TargetType] = mapped_column(
-        _str_enum(TargetType, "target_type"), primary_key=True
+        str_enum(TargetType, "target_type"), primary_key=True
     )
     target_id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(
@@ -98,12 +97,12 @@ class Report(db.Model):
     reporter_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")
     )
-    target_type: Mapped[TargetType] = mapped_column(_str_enum(TargetType, "target_type"))
+    target_type: Mapped[TargetType] = mapped_column(str_enum(TargetType, "target_type"))
     target_id: Mapped[int]
-    reason: Mapped[ReportReason] = mapped_column(_str_enum(ReportReason, "report_reason"))
+    reason: Mapped[ReportReason] = mapped_column(str_enum(ReportReason, "report_reason"))
     details: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[ReportStatus] = mapped_column(
-        _str_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
     )
     resolved_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tenant.users.id", ondelete="SET NULL")

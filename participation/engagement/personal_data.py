@@ -1,5 +1,5 @@
-"""What follows, notifications, moderation reports, comments and arguments hold about a
-person (registered in the tenant registry)."""
+"""What follows, notifications and moderation reports hold about a person (registered in the
+tenant registry). Comments and arguments are exported by ``participation.debates``."""
 
 from __future__ import annotations
 
@@ -11,15 +11,48 @@ from flask_babel import lazy_gettext as _l
 from core.db import db
 from core.personal_data import Erasure, PersonalData, PersonalTable
 from participation.accounts.personal_data import registry, with_the_account
-from participation.engagement import _export_sections
-from participation.engagement.models import Follow, Notification
+from participation.engagement.models import Follow, Notification, Report
 
-_contributions, _follows_and_notifications = _export_sections()
-PUBLIC_ARCHIVE = _l("Durée de la démarche et de son archive publique.")
+
+def _follows_and_notifications(user: Any) -> tuple[str, Any]:
+    follows = db.session.scalars(sa.select(Follow).where(Follow.user_id == user.id))
+    notifications = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc())
+    )
+    reports = db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id))
+    return "suivis_notifications_signalements.json", {
+        "suivis": [
+            {"type": f.target_type, "id": f.target_id, "depuis": f.created_at} for f in follows
+        ],
+        "notifications": [
+            {
+                "titre": n.title,
+                "texte": n.body,
+                "lien": n.url,
+                "recue_le": n.created_at,
+                "lue_le": n.read_at,
+                "envoyee_par_e_mail_le": n.emailed_at,
+            }
+            for n in notifications
+        ],
+        "signalements_faits": [
+            {
+                "type": r.target_type,
+                "id": r.target_id,
+                "raison": r.reason,
+                "precisions": r.details,
+                "le": r.created_at,
+                "statut": r.status,
+            }
+            for r in reports
+        ],
+    }
 
 
 def export(user: Any) -> list[tuple[str, Any]]:
-    return [_contributions(user), _follows_and_notifications(user)]
+    return [_follows_and_notifications(user)]
 
 
 def erase(user: Any) -> None:
@@ -48,20 +81,6 @@ registry.register(
                 reason=_l(
                     "Traçabilité de la modération : le signalement reste relié au compte anonymisé."
                 ),
-            ),
-            PersonalTable(
-                "comments",
-                ("author_id", "body", "hidden_reason"),
-                Erasure.KEEP,
-                retention=PUBLIC_ARCHIVE,
-                reason=_l("Contribution publique, signée « Participant·e anonyme »."),
-            ),
-            PersonalTable(
-                "arguments",
-                ("author_id", "body", "hidden_reason"),
-                Erasure.KEEP,
-                retention=PUBLIC_ARCHIVE,
-                reason=_l("Contribution publique, signée « Participant·e anonyme »."),
             ),
         ),
     )

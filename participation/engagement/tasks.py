@@ -1,6 +1,10 @@
 """Notification e-mails: one per notification for "immediate" users, a daily digest for
 "daily" users. Every e-mail carries a one-click unsubscribe link (RFC 8058).
 
+The services enqueue :func:`send_notification_email` (``services.notifications``); this module
+never imports the services back: what the digest selects is written here, the unsubscribe
+links come from ``participation.engagement.unsubscribe``.
+
 Both jobs are idempotent: a notification's ``emailed_at`` is set in the transaction that
 enqueues its e-mail (delivered after the commit by ``core.mail``), under a row lock, so a
 job run twice, or two digests at once, send nothing twice.
@@ -12,7 +16,7 @@ Scheduling the digest: ``flask engagement send-digests`` enqueues one job per ac
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from urllib.parse import urljoin
 
 import click
@@ -20,16 +24,21 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from core import clock
 from core.db import db
 from core.jobs import enqueue
 from core.mail import send_mail
 from participation.accounts.models import NotificationFrequency, User
-from participation.engagement import services
 from participation.engagement.models import Notification
+from participation.engagement.unsubscribe import unsubscribe_token
 from tenants.context import TenantRef, current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
+
+DIGEST_LOOKBACK = timedelta(days=7)
+DIGEST_MAX_ITEMS = 50
 
 
 def _absolute(tenant: TenantRef, path: str | None) -> str:
@@ -41,9 +50,7 @@ def _absolute(tenant: TenantRef, path: str | None) -> str:
 
 def mail_links(tenant: TenantRef, user: User) -> dict:
     """The unsubscribe and preferences links, and the RFC 2369/8058 headers."""
-    unsubscribe = tenant_url(
-        tenant, "engagement.unsubscribe", token=services.unsubscribe_token(user.id)
-    )
+    unsubscribe = tenant_url(tenant, "engagement.unsubscribe", token=unsubscribe_token(user.id))
     return {
         "unsubscribe_url": unsubscribe,
         "preferences_url": tenant_url(tenant, "accounts.notifications"),
@@ -93,7 +100,7 @@ def send_notification_email(tenant_id: int, notification_id: int) -> bool:
         link=_absolute(tenant, notification.url),
         **links,
     )
-    notification.emailed_at = datetime.now(UTC)
+    notification.emailed_at = clock.utcnow()
     db.session.commit()
     return True
 
@@ -107,7 +114,7 @@ def send_daily_digests(tenant_id: int) -> int:
     the others' digests when the job is retried."""
     tenant = current_tenant()
     sent = 0
-    user_ids = services.digest_candidates()
+    user_ids = digest_candidates()
     db.session.rollback()
     for user_id in user_ids:
         try:
@@ -122,14 +129,57 @@ def send_daily_digests(tenant_id: int) -> int:
     return sent
 
 
+def digest_candidates() -> list[int]:
+    """Users on the daily digest with at least one notification still to e-mail."""
+    since = clock.utcnow() - DIGEST_LOOKBACK
+    return list(
+        db.session.scalars(
+            sa.select(User.id)
+            .where(
+                User.notification_frequency == NotificationFrequency.DAILY,
+                User.email.is_not(None),
+                User.deleted_at.is_(None),
+                User.blocked_at.is_(None),
+                User.is_active_account.is_(True),
+                sa.exists().where(
+                    Notification.user_id == User.id,
+                    Notification.emailed_at.is_(None),
+                    Notification.read_at.is_(None),
+                    Notification.created_at >= since,
+                ),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def claim_digest_notifications(user_id: int) -> list[Notification]:
+    """Lock and return the user's notifications for today's digest (SKIP LOCKED: a second
+    run at the same time finds them taken and sends nothing)."""
+    since = clock.utcnow() - DIGEST_LOOKBACK
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.emailed_at.is_(None),
+                Notification.read_at.is_(None),
+                Notification.created_at >= since,
+            )
+            .order_by(Notification.created_at, Notification.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
 def _send_digest(tenant: TenantRef, user_id: int) -> bool:
     user = db.session.scalar(sa.select(User).where(User.id == user_id).with_for_update())
     if not _mailable(user) or user.notification_frequency != NotificationFrequency.DAILY:
         return False
-    notifications = services.claim_digest_notifications(user_id)
+    notifications = claim_digest_notifications(user_id)
     if not notifications:
         return False
-    shown = notifications[: services.DIGEST_MAX_ITEMS]
+    shown = notifications[:DIGEST_MAX_ITEMS]
     links = mail_links(tenant, user)
     send_mail(
         user.email,
@@ -142,7 +192,7 @@ def _send_digest(tenant: TenantRef, user_id: int) -> bool:
         more=len(notifications) - len(shown),
         **links,
     )
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     for notification in notifications:
         notification.emailed_at = now
     db.session.flush()
@@ -150,16 +200,6 @@ def _send_digest(tenant: TenantRef, user_id: int) -> bool:
 
 
 # --------------------------------------------------------------------------- scheduling
-
-
-def active_tenant_ids(slug: str | None = None) -> list[int]:
-    query = "SELECT id FROM public.tenants WHERE status = 'active'"
-    params = {}
-    if slug:
-        query += " AND slug = :slug"
-        params["slug"] = slug
-    with db.engine.connect() as conn:
-        return [row[0] for row in conn.execute(sa.text(query + " ORDER BY id"), params)]
 
 
 def enqueue_daily_digests(slug: str | None = None, day: date | None = None) -> list[int]:

@@ -24,8 +24,8 @@ from flask_login import current_user, login_required
 
 from core.db import db
 from core.extensions import csrf
-from core.i18n import safe_next_path
 from core.routing import TENANT_SITE, arg_int, parse_int
+from core.security.redirects import safe_next_path
 from participation.accounts.models import StaffRole, User
 from participation.engagement import services
 from participation.engagement.antispam import HONEYPOT_MESSAGE, posting_limit
@@ -116,7 +116,7 @@ def report(target_type: str, target_id: int):
         kind = TargetType(target_type)
     except ValueError:
         abort(404)
-    if kind not in services.REPORTABLE:
+    if not services.is_reportable(kind):
         abort(404)
     target = services.get_target(kind, target_id)
     if target is None or getattr(target, "deleted_at", None) is not None:
@@ -155,9 +155,11 @@ def report(target_type: str, target_id: int):
 @bp.get("/notifications")
 @login_required
 def notifications():
-    page = services.notifications_page(current_user.id, arg_int("page", 1))
     return render_template(
-        "engagement/notifications.html", page=page, form=ConfirmForm(formdata=None)
+        "engagement/notifications.html",
+        page=services.notifications_page(current_user.id, arg_int("page", 1)),
+        unread=services.unread_count(current_user.id),
+        form=ConfirmForm(formdata=None),
     )
 
 
@@ -220,7 +222,7 @@ def _moderated_or_404(target_type: str, target_id: int):
         kind = TargetType(target_type)
     except ValueError:
         abort(404)
-    if kind not in services.MODERATED_MODELS:
+    if kind not in services.moderated_models():
         abort(404)
     target = services.load_targets([(kind, target_id)]).get((kind, target_id))
     if target is None:

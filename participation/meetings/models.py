@@ -9,8 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class Meeting(TimestampMixin, db.Model):
@@ -87,7 +86,7 @@ class MeetingRegistration(db.Model):
         sa.ForeignKey("tenant.users.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[RegistrationStatus] = mapped_column(
-        _str_enum(RegistrationStatus, "registration_status")
+        str_enum(RegistrationStatus, "registration_status")
     )
     queued_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.clock_timestamp()

@@ -20,6 +20,7 @@ from core.db import db
 from core.jobs import enqueue, job
 from participation.meetings import services
 from tenants.context import tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 
 
 @tenant_job
@@ -29,12 +30,6 @@ def send_meeting_reminders(tenant_id: int, day: str | None = None) -> int:
     sent = services.send_reminders(today)
     db.session.commit()
     return sent
-
-
-def active_tenant_ids(slug: str | None = None) -> list[int]:
-    from participation.engagement.tasks import active_tenant_ids as ids
-
-    return ids(slug)
 
 
 def enqueue_meeting_reminders(slug: str | None = None, day: date | None = None) -> list[int]:

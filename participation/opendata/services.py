@@ -31,7 +31,8 @@ from core import clock
 from core.csvexport import open_data_csv
 from core.db import db
 from participation.accounts.models import User
-from participation.debates.models import Argument, Comment, Debate
+from participation.debates.models import Argument, Debate
+from participation.engagement.comments import Comment
 from participation.processes import services as process_services
 from participation.processes.models import Process, ProcessState
 from participation.proposals import services as proposal_services

@@ -13,9 +13,9 @@ import click
 from flask.cli import AppGroup
 
 from core.jobs import enqueue, job
-from participation.engagement.tasks import active_tenant_ids
 from participation.opendata import services
 from tenants.context import current_tenant, tenant_job, tenant_job_id
+from tenants.listing import active_tenant_ids
 
 log = logging.getLogger(__name__)
 

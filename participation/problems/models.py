@@ -11,8 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class ProblemStatus(enum.StrEnum):
@@ -80,7 +79,7 @@ class ProblemReport(TimestampMixin, db.Model):
     longitude: Mapped[float | None] = mapped_column(sa.Float)
     image_name: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[ProblemStatus] = mapped_column(
-        _str_enum(ProblemStatus, "problem_status"), default=ProblemStatus.NEW
+        str_enum(ProblemStatus, "problem_status"), default=ProblemStatus.NEW
     )
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     service_id: Mapped[int | None] = mapped_column(
@@ -126,9 +125,7 @@ class ProblemReportEvent(db.Model):
     report_id: Mapped[int] = mapped_column(
         sa.ForeignKey("tenant.problem_reports.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[ProblemEventKind] = mapped_column(
-        _str_enum(ProblemEventKind, "problem_event_kind")
-    )
+    kind: Mapped[ProblemEventKind] = mapped_column(str_enum(ProblemEventKind, "problem_event_kind"))
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str | None] = mapped_column(sa.String(20))
     service_id: Mapped[int | None] = mapped_column(

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         demo,  # noqa: F401 - registers its seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
         sections,
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.processes.services import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
     from participation.processes.views import bp, staff_bp

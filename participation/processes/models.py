@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class ProcessState(enum.StrEnum):
@@ -60,7 +59,7 @@ class Process(TimestampMixin, db.Model):
     image_path: Mapped[str | None] = mapped_column(sa.String(300))
     image_alt: Mapped[str | None] = mapped_column(sa.String(300))
     state: Mapped[ProcessState] = mapped_column(
-        _str_enum(ProcessState, "process_state"), default=ProcessState.DRAFT
+        str_enum(ProcessState, "process_state"), default=ProcessState.DRAFT
     )
     # Supports after which a proposal goes to analysis ("À l'étude"); NULL: no threshold.
     support_threshold: Mapped[int | None]
@@ -116,7 +115,7 @@ class Phase(db.Model):
         sa.ForeignKey("tenant.processes.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[PhaseKind] = mapped_column(_str_enum(PhaseKind, "phase_kind"))
+    kind: Mapped[PhaseKind] = mapped_column(str_enum(PhaseKind, "phase_kind"))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     starts_on: Mapped[date] = mapped_column(sa.Date)

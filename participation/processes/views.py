@@ -26,11 +26,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core import clock, uploads
 from core.db import db
 from core.errors import render_error
-from core.i18n import safe_next_path
 from core.markdown import render_markdown
 from core.routing import arg_int
 from core.security.auth import two_factor_verified
 from core.security.body_limits import upload_view
+from core.security.redirects import safe_next_path
 from participation.accounts.models import StaffRole, User
 from participation.processes import services
 from participation.processes.forms import (

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         demo,  # noqa: F401 - registers its seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
         services,
+        targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.proposals.views import bp, staff_bp
 

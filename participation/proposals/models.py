@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class ProposalStatus(enum.StrEnum):
@@ -67,7 +66,7 @@ class Proposal(TimestampMixin, db.Model):
     longitude: Mapped[float | None] = mapped_column(sa.Float)
 
     status: Mapped[ProposalStatus] = mapped_column(
-        _str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.RECEIVED
+        str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.RECEIVED
     )
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     answer: Mapped[str | None] = mapped_column(sa.Text)  # the official public answer
@@ -152,7 +151,7 @@ class ProposalEvent(db.Model):
         sa.ForeignKey("tenant.proposals.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[ProposalEventKind] = mapped_column(
-        _str_enum(ProposalEventKind, "proposal_event_kind")
+        str_enum(ProposalEventKind, "proposal_event_kind")
     )
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str | None] = mapped_column(sa.String(20))

@@ -7,9 +7,11 @@ import logging
 import sqlalchemy as sa
 
 from core.db import db
+from core.jobs import enqueue_after_commit, get_queue
 from participation.accounts.models import StaffRole
 from participation.staff import services
 from tenants.context import current_tenant, tenant_job, tenant_job_id
+from tenants.provisioning import provision_job_id
 from tenants.urls import tenant_url
 
 log = logging.getLogger(__name__)
@@ -17,6 +19,23 @@ log = logging.getLogger(__name__)
 
 def first_admin_job_id(tenant_id: int) -> str:
     return tenant_job_id(tenant_id, "first-admin")
+
+
+def enqueue_first_admin_invitation(sender, *, tenant_id: int, email: str) -> None:
+    """Receiver of ``tenants.signals.first_admin_named`` (``flask tenants create
+    --admin-email``): the invitation job, after the commit, and after the provisioning job
+    when the queue is asynchronous."""
+    options = {}
+    if get_queue("high").is_async:
+        options["depends_on"] = provision_job_id(tenant_id)
+    enqueue_after_commit(
+        invite_first_admin,
+        tenant_id,
+        email,
+        queue="high",
+        job_id=first_admin_job_id(tenant_id),
+        **options,
+    )
 
 
 @tenant_job

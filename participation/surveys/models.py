@@ -14,8 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import TimestampMixin, db
-from participation.accounts.models import TENANT, _str_enum
+from core.db import TENANT, TimestampMixin, db, str_enum
 
 
 class SurveyState(enum.StrEnum):
@@ -67,7 +66,7 @@ class Survey(TimestampMixin, db.Model):
         sa.ForeignKey("tenant.phases.id", ondelete="SET NULL"), index=True
     )
     state: Mapped[SurveyState] = mapped_column(
-        _str_enum(SurveyState, "survey_state"), default=SurveyState.DRAFT
+        str_enum(SurveyState, "survey_state"), default=SurveyState.DRAFT
     )
     is_anonymous: Mapped[bool] = mapped_column(default=False)
     opens_on: Mapped[date] = mapped_column(sa.Date)  # first day, Paris time
@@ -149,7 +148,7 @@ class SurveyQuestion(db.Model):
         sa.ForeignKey("tenant.survey_sections.id", ondelete="SET NULL")
     )
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[QuestionKind] = mapped_column(_str_enum(QuestionKind, "question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
     text: Mapped[str] = mapped_column(sa.String(500))
     help_text: Mapped[str] = mapped_column(sa.String(1000), default="")
     is_required: Mapped[bool] = mapped_column(default=False)

@@ -34,7 +34,8 @@ class Seeded:
 
 def seed_tenant(app, tenant, bulk: int = 45) -> Seeded:
     from participation.accounts.models import Neighbourhood, StaffRole, User
-    from participation.debates.models import Argument, Comment, Debate, DebateState, Side
+    from participation.debates.models import Argument, Debate, DebateState, Side
+    from participation.engagement.comments import Comment
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState, Theme
     from participation.proposals.models import (
         Proposal,

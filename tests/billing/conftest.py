@@ -49,8 +49,8 @@ def billing_app(app, database_url, redis_url, smtp_server):
     wired = app
     if any(name not in app.view_functions for name in NEEDED_ENDPOINTS):
         from core import create_app
-        from core.platform import init_app as platform_init
         from participation import accounts, staff
+        from tenants.platform import init_app as platform_init
 
         wired = create_app(base_config(database_url, redis_url))
         if "accounts.login" not in wired.view_functions:
@@ -204,7 +204,7 @@ def admin_client(app, tenant):
 
 def operator_client(app):
     """A logged-in operator (TOTP enrolled and given) on the platform site."""
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
     from tests.helpers import host_client
 
     with app.app_context():

@@ -25,7 +25,7 @@ CONSOLE = "/operateur/facturation/"
 
 
 def _audit(app, action: str, target_id) -> list:
-    from core.platform.models import PlatformAuditEntry
+    from tenants.platform.models import PlatformAuditEntry
 
     with app.app_context():
         return [
@@ -48,7 +48,7 @@ def _post(client, page_path: str, path: str, data: dict):
 
 
 def test_only_operators_open_the_console(billing_app):
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
     from tests.conftest import PLATFORM
     from tests.helpers import host_client
 

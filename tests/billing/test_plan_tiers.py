@@ -143,7 +143,7 @@ def test_the_operator_gets_the_french_refusal(billing_app, city):
 
 
 def test_a_lower_price_set_at_stripe_is_not_adopted(billing_app, make_tenant, fake_stripe):
-    from core.platform.models import PlatformAuditEntry
+    from tenants.platform.models import PlatformAuditEntry
 
     tenant = set_population(billing_app, make_tenant(provision=False), GRENOBLE)
     stripe_sub = fake_stripe.add_subscription(

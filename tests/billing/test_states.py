@@ -126,8 +126,8 @@ def test_the_sweep_archives_once_the_retention_period_is_over(
     billing_app, billing_tenant, tmp_path
 ):
     from billing.tasks import sweep_now
-    from core.platform.models import PlatformAuditEntry
     from tenants.models import Tenant
+    from tenants.platform.models import PlatformAuditEntry
 
     subscribe(
         billing_app,

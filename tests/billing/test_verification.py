@@ -99,7 +99,7 @@ def post_action(client, page_path: str, path: str, data: dict | None = None):
 
 
 def test_signup_is_pending_until_the_operator_approves(vapp, client, mailbox):
-    from participation.engagement.tasks import active_tenant_ids
+    from tenants.listing import active_tenant_ids
 
     commune = free_commune(vapp, "mont")
     email = f"dgs.{uuid.uuid4().hex[:8]}@wanadoo.fr"
@@ -161,7 +161,7 @@ def test_signup_is_pending_until_the_operator_approves(vapp, client, mailbox):
 
 
 def test_an_address_at_an_official_domain_approves_at_once(vapp, client, mailbox):
-    from tenants import verification_services as verification
+    from billing import verification
 
     commune = free_commune(vapp, "val")
     domain = f"ville-{uuid.uuid4().hex[:6]}.fr"
@@ -222,7 +222,7 @@ def _wait_all(mailbox, address: str, count: int, timeout: float = 5):
 
 
 def test_free_webmail_is_never_an_official_domain(vapp):
-    from tenants import verification_services as verification
+    from billing import verification
 
     with vapp.app_context():
         with pytest.raises(verification.VerificationError, match="ouverte à tous"):
@@ -396,8 +396,8 @@ def test_slug_variants(vapp, code, kind, allowed, refused):
 
 
 def test_only_operators_act_on_the_queue(vapp, client, make_tenant):
-    from core.platform.services import create_platform_user, enable_totp_with_secret
     from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     commune = free_commune(vapp, "roche")
     tenant_id, _slug, _progress = sign_up(client, commune, f"a.{uuid.uuid4().hex[:6]}@exemple.fr")
@@ -481,7 +481,7 @@ def test_pending_state_survives_a_suspension(vapp):
 
 
 def test_demo_seed_is_idempotent(vapp):
-    from tenants.verification_demo import seed_verification
+    from billing.verification.demo import seed_verification
 
     with vapp.app_context():
         first = list(seed_verification())
@@ -508,7 +508,7 @@ def test_demo_seed_is_idempotent(vapp):
 def test_personal_data_is_anonymised_after_the_retention_period(vapp, client):
     from datetime import timedelta
 
-    from tenants import verification_services as verification
+    from billing import verification
     from tenants.verification import VerificationRequest
 
     commune = free_commune(vapp, "fort")

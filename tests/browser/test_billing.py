@@ -47,8 +47,8 @@ def site(live_server, database_url, redis_url, smtp_server):
         return
     import billing
     from core import create_app
-    from core.platform import init_app as platform_init
     from participation import accounts, staff
+    from tenants.platform import init_app as platform_init
     from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
 
     late_app = _LateBoundApp()
@@ -198,7 +198,7 @@ def test_the_admin_billing_pages_are_accessible(page, site, billed_tenant):
 
 def _log_in_operator(page, site) -> None:
     from core.db import db
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     secret = pyotp.random_base32()
     email = f"ops.{uuid.uuid4().hex[:8]}@exemple.fr"

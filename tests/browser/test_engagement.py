@@ -90,7 +90,8 @@ def debate(site):
     """A debate in a process open for debates today, with arguments on both sides, a reply,
     a hidden argument and a short comment thread. Returns ``(debate id, citizen)``."""
     from core.db import db
-    from participation.debates.models import Argument, Comment, Debate, Side
+    from participation.debates.models import Argument, Debate, Side
+    from participation.engagement.comments import Comment
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
     from tenants.context import tenant_context
     from tests.participation.staff_fixtures import create_person
@@ -283,7 +284,8 @@ def test_a_long_thread_is_paged_and_accessible(page, site, follow):
     """35 comments on a debate: 30 on the first page, the others through the
     "Commentaires suivants" link (a plain link, no script), axe clean on both pages."""
     from core.db import db
-    from participation.debates.models import Comment, Debate
+    from participation.debates.models import Debate
+    from participation.engagement.comments import Comment
     from participation.processes.models import Phase, PhaseKind, Process, ProcessState
     from tenants.context import tenant_context
     from tests.participation.staff_fixtures import create_person

@@ -22,10 +22,10 @@ def network_member(live_server, live_tenant):
     """A member account of the live tenant (TOTP enrolled), a network with that tenant as
     member, a practice with a template and a forum question; returns what the test needs."""
     from core.db import db
-    from core.platform.services import create_platform_user, enable_totp_with_secret
     from network.core.models import MembershipStatus, Network, NetworkMembership
     from network.forum.models import ForumQuestion
     from network.library.models import Practice, PracticeCategory, PracticeOutcome
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     secret = pyotp.random_base32()
     email = f"agent.{uuid.uuid4().hex[:10]}@exemple.fr"

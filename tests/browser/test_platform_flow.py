@@ -22,7 +22,7 @@ PASSWORD = "Lagune-Ocarina-Brindille-7302"
 def operator(live_server) -> str:
     """A new operator account (no second factor yet); returns its e-mail."""
     from core.db import db
-    from core.platform import services
+    from tenants.platform import services
 
     email = f"operateur.{uuid.uuid4().hex[:10]}@exemple.fr"
     with live_server.app.app_context():

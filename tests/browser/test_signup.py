@@ -247,11 +247,11 @@ def test_pending_page_and_operator_queue_are_accessible(page, site):
     """Issue 13: the public page of a space being verified, and the operator's queue."""
     import pyotp
 
+    from billing.verification import create_request
     from core.db import db
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
     from tenants.provisioning import provision_now
     from tenants.services import create_tenant
-    from tenants.verification_services import create_request
 
     commune = free_commune(site.app)
     with site.app.app_context():

@@ -28,7 +28,7 @@ def schedule() -> dict[str, dict]:
         ("participation.meetings.tasks.send_all_meeting_reminders", "0 10 * * *"),
         ("participation.opendata.tasks.enqueue_nightly_bundles", "30 2 * * *"),
         ("network.benchmarks.tasks.refresh_all_metrics", "30 2 * * *"),
-        ("core.cron.enqueue_notification_digests", "0 7 * * *"),
+        ("participation.engagement.cron.enqueue_notification_digests", "0 7 * * *"),
     ],
 )
 def test_every_periodic_job_is_scheduled(schedule, job, when):
@@ -41,8 +41,8 @@ def test_every_periodic_job_is_scheduled(schedule, job, when):
 def test_the_digest_fan_out_enqueues_one_job_per_active_tenant(app, tenant_a, tenant_b):
     from rq import Queue
 
-    from core.cron import enqueue_notification_digests
     from core.jobs import redis_connection
+    from participation.engagement.cron import enqueue_notification_digests
 
     with app.app_context():
         app.config["RQ_ASYNC"] = True  # keep the jobs in the queue to look at them

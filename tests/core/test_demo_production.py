@@ -32,7 +32,7 @@ def test_demo_seed_refuses_production_with_a_clear_message(app, monkeypatch):
 
 def test_the_operator_seeder_refuses_production_on_its_own(app, monkeypatch):
     from core.demo import DemoRefused
-    from core.platform.demo import seed_platform_accounts
+    from tenants.platform.demo import seed_platform_accounts
 
     monkeypatch.setitem(app.config, "PNYX_ENV", "production")
     before = _demo_accounts(app)

@@ -49,7 +49,7 @@ def _client(app, world, who: str | None = "citizen"):
 
 
 def _comments(app, tenant, body_like: str) -> list[str]:
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from tenants.context import tenant_context
 
     with app.app_context(), tenant_context(tenant):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import render_template_string
 
-from core.i18n import safe_next_path
+from core.security.redirects import safe_next_path
 from tests.conftest import PLATFORM
 
 FRENCH_HEADING = "Pnyx, la participation citoyenne des territoires"

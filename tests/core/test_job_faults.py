@@ -31,7 +31,7 @@ TASK_MODULES = (
     "core.cron",
     "tenants.provisioning",
     "tenants.sweeps",
-    "tenants.verification_services",
+    "billing.verification.disputes",
     "tenants.verification_cron",
     "participation.staff.tasks",
     "participation.engagement.tasks",

@@ -28,13 +28,13 @@ TOO_MANY = "Trop de tentatives : merci de patienter quelques minutes avant de r�
 def papp(app, database_url, redis_url):
     """The app with the platform accounts wired in (``app`` has migrated the database).
 
-    Until core/app.py calls ``core.platform.init_app``, a fresh app is wired here; once it
+    Until core/app.py calls ``tenants.platform.init_app``, a fresh app is wired here; once it
     does, the branch below is a no-op.
     """
     if "platform_accounts.login" in app.view_functions:
         return app
     from core import create_app
-    from core.platform import init_app
+    from tenants.platform import init_app
 
     wired = create_app(base_config(database_url, redis_url))
     if "platform_accounts.login" not in wired.view_functions:
@@ -53,7 +53,7 @@ def _client(papp, host: str = PLATFORM):
 
 
 def _make_user(papp, role: str = "operator", tenant_id: int | None = None) -> str:
-    from core.platform.services import create_platform_user
+    from tenants.platform.services import create_platform_user
 
     email = f"{role}-{uuid.uuid4().hex[:10]}@Exemple.FR"
     with papp.app_context():
@@ -63,7 +63,7 @@ def _make_user(papp, role: str = "operator", tenant_id: int | None = None) -> st
 
 
 def _user(papp, email: str):
-    from core.platform.services import get_platform_user_by_email
+    from tenants.platform.services import get_platform_user_by_email
 
     with papp.app_context():
         user = get_platform_user_by_email(email)
@@ -155,7 +155,7 @@ def test_first_log_in_enrols_totp_then_shows_recovery_codes_and_the_console(papp
     assert 'autocomplete="one-time-code"' in enrol_page.text
     assert enrol_page.headers["Cache-Control"] == "no-store"
     with papp.app_context():  # not stored before it is confirmed
-        from core.platform.services import get_platform_user_by_email
+        from tenants.platform.services import get_platform_user_by_email
 
         user = get_platform_user_by_email(email)
         assert user.totp_secret is None and not user.totp_enabled
@@ -242,7 +242,7 @@ def test_a_recovery_code_works_once(papp):
     assert "Ce code est incorrect ou a déjà été utilisé." in refused.text
     assert _verify(client, {"recovery_code": codes[1]}).status_code == 302
     with papp.app_context():
-        from core.platform.services import get_platform_user_by_email
+        from tenants.platform.services import get_platform_user_by_email
 
         assert get_platform_user_by_email(email).recovery_codes_left == 8
 
@@ -349,7 +349,7 @@ def test_coordinator_gets_403_on_the_console_and_has_a_network_space(papp):
 
 
 def test_member_is_linked_to_its_collectivite(papp, tenant_a):
-    from core.platform.services import PlatformAccountError, create_platform_user
+    from tenants.platform.services import PlatformAccountError, create_platform_user
 
     with papp.app_context():
         with pytest.raises(PlatformAccountError, match="collectivité"):
@@ -450,14 +450,14 @@ def test_cli_creates_users_and_lists_them(papp, tenant_a):
 
 
 def _user_or_none(papp, email):
-    from core.platform.services import get_platform_user_by_email
+    from tenants.platform.services import get_platform_user_by_email
 
     with papp.app_context():
         return get_platform_user_by_email(email)
 
 
 def test_demo_seeder_is_idempotent_and_prints_the_totp_secrets(papp):
-    from core.platform.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_platform_accounts
+    from tenants.platform.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_platform_accounts
 
     with papp.app_context():
         first = list(seed_platform_accounts())
@@ -490,8 +490,8 @@ def test_the_migration_matches_the_models(papp):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from core.platform.models import PlatformAuditEntry, PlatformUser
     from tenants.models import Tenant
+    from tenants.platform.models import PlatformAuditEntry, PlatformUser
 
     # Alembic sees the default schema as None: compare copies of the tables without it
     # (index names keep the "public_" the schema gave them).

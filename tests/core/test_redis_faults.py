@@ -1,6 +1,6 @@
 """Redis frozen (SIGSTOP), down or back: pages and ``/healthz`` answer within a second, and a
 change recorded while Redis was away still invalidates the cached pages once it is back
-(core.redis_client, core.pagecache). A real redis-server, started here on a free port."""
+(core.redis_client, tenants.pagecache). A real redis-server, started here on a free port."""
 
 from __future__ import annotations
 
@@ -135,8 +135,8 @@ def test_an_owed_invalidation_is_published_without_any_further_request(
 ):
     """A job or a command that wrote during the outage serves no page: the background retry
     publishes what it owes."""
-    from core.pagecache import GENERATION_KEY
     from core.redis_client import redis_connection
+    from tenants.pagecache import GENERATION_KEY
 
     cached = _app(database_url, redis_url, redis_server)
     cache = cached.extensions["pnyx_page_cache"]

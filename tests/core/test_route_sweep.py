@@ -387,7 +387,7 @@ def sweep_forms(site: Site) -> int:
 def _platform_user(app, role: str, tenant_id=None):
     import pyotp
 
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     with app.app_context():
         user = create_platform_user(

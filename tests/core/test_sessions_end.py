@@ -128,7 +128,7 @@ def test_log_out_ends_only_that_session(staff_app, tenant):
 
 
 def _platform_coordinator(app) -> tuple[str, str]:
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     secret = pyotp.random_base32()
     email = f"coordination-{uuid.uuid4().hex[:8]}@exemple.fr"
@@ -156,7 +156,7 @@ def platform_login(app, email: str, secret: str):
 
 def _last_step(app, email: str) -> int | None:
     """A second log-in needs the next TOTP step: a code is never accepted twice."""
-    from core.platform.services import get_platform_user_by_email
+    from tenants.platform.services import get_platform_user_by_email
 
     with app.app_context():
         return get_platform_user_by_email(email).totp_last_step
@@ -229,8 +229,8 @@ def test_a_platform_2fa_reset_and_a_deactivation_end_every_session(app):
         assert client.get("/espace").status_code == 302
 
     # Enrolled again, logged in again, then blocked by an operator: out at once.
-    from core.platform.models import PlatformUser
-    from core.platform.services import enable_totp_with_secret, get_platform_user_by_email
+    from tenants.platform.models import PlatformUser
+    from tenants.platform.services import enable_totp_with_secret, get_platform_user_by_email
 
     with app.app_context():
         enable_totp_with_secret(get_platform_user_by_email(email), secret)
@@ -243,7 +243,7 @@ def test_a_platform_2fa_reset_and_a_deactivation_end_every_session(app):
     with app.app_context():
         user = get_platform_user_by_email(email)
         assert user.is_active is False
-        from core.platform.models import PlatformUserSession
+        from tenants.platform.models import PlatformUserSession
 
         assert not db.session.scalar(
             sa.select(sa.func.count()).where(PlatformUserSession.user_id == user.id)
@@ -252,8 +252,8 @@ def test_a_platform_2fa_reset_and_a_deactivation_end_every_session(app):
 
 
 def test_a_new_password_can_keep_the_session_that_changed_it(app):
-    from core.platform.services import get_platform_user_by_email, set_platform_password
     from core.security.auth import SESSION_RECORD_KEY, token_digest
+    from tenants.platform.services import get_platform_user_by_email, set_platform_password
 
     email, secret = _platform_coordinator(app)
     here, elsewhere = platform_login(app, email, secret), platform_login(app, email, secret)

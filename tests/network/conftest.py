@@ -35,7 +35,7 @@ def net_app(app, smtp_server):
 
 def platform_user(app, role: str, tenant_id: int | None = None, name: str | None = None):
     """A platform account with TOTP enrolled; returns (id, email)."""
-    from core.platform.services import create_platform_user, enable_totp_with_secret
+    from tenants.platform.services import create_platform_user, enable_totp_with_secret
 
     email = f"{role}-{uuid.uuid4().hex[:10]}@exemple.fr"
     with app.app_context():
@@ -52,8 +52,8 @@ def platform_client(app, user_id: int | None = None, verified: bool = True):
     client = host_client(app, PLATFORM)
     client.environ_base["REMOTE_ADDR"] = random_address()
     if user_id is not None:
-        from core.platform.models import PlatformUser
         from core.security.auth import SESSION_RECORD_KEY, issue_session_token
+        from tenants.platform.models import PlatformUser
 
         with app.app_context():
             version = db.session.get(PlatformUser, user_id).session_version

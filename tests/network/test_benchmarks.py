@@ -350,12 +350,12 @@ def test_the_migration_matches_the_models(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from core.platform.models import PlatformUser
     from network.benchmarks.models import NetworkMetricShare, TenantMetricSnapshot
     from network.commitments.models import Commitment, CommitmentComment
     from network.core.models import Network
     from network.diagnostic.models import DiagnosticDimension, DiagnosticResponse
     from tenants.models import Tenant
+    from tenants.platform.models import PlatformUser
 
     mine = (
         TenantMetricSnapshot,
@@ -400,12 +400,12 @@ def test_the_nightly_fan_out_is_scheduled_and_enqueues_one_job_per_tenant(app, m
 
 
 def test_demo_seed_of_the_three_sections_is_idempotent(app):
-    from core.platform.demo import seed_platform_accounts
     from network.benchmarks.demo import seed_benchmarks
     from network.commitments.demo import seed_commitments
     from network.core.demo import NETWORK_SLUG, seed_network
     from network.diagnostic.demo import seed_diagnostic
     from tenants.demo import seed_tenants
+    from tenants.platform.demo import seed_platform_accounts
 
     def counts():
         return db.session.execute(

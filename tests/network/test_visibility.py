@@ -77,15 +77,17 @@ def test_member_home_lists_its_networks(net_app, people):
 
 
 def test_demo_seed_is_idempotent(net_app):
-    from core.platform.demo import seed_platform_accounts
     from network.core.demo import NETWORK_SLUG, seed_network
+    from network.forum.demo import seed_threads
+    from network.library.demo import seed_practices
     from tenants.demo import seed_tenants
+    from tenants.platform.demo import seed_platform_accounts
 
     with net_app.app_context():
         list(seed_tenants())
         list(seed_platform_accounts())
-        first = list(seed_network())
-        second = list(seed_network())
+        first = [*seed_network(), *seed_practices(), *seed_threads()]
+        second = [*seed_network(), *seed_practices(), *seed_threads()]
         counts = db.session.execute(
             sa.text(
                 "SELECT (SELECT count(*) FROM public.network_memberships m"
@@ -113,7 +115,6 @@ def test_the_migration_matches_the_models(net_app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from core.platform.models import PlatformUser
     from network.core.models import Network, NetworkMembership, NetworkRole
     from network.forum.models import ForumAnswer, ForumQuestion
     from network.library.models import (
@@ -123,6 +124,7 @@ def test_the_migration_matches_the_models(net_app):
         PracticeComment,
     )
     from tenants.models import Tenant
+    from tenants.platform.models import PlatformUser
 
     mine = (
         Network,

@@ -108,9 +108,9 @@ def platform_operator(app) -> tuple[tuple[str, str] | None, str | None]:
     from tests.helpers import host_client
 
     try:
-        from core.platform.models import PlatformRole, PlatformUser
+        from tenants.platform.models import PlatformRole, PlatformUser
     except ImportError as exc:  # pragma: no cover - depends on the platform package
-        return None, f"core.platform is not available ({exc}): no operator account to try"
+        return None, f"tenants.platform is not available ({exc}): no operator account to try"
     with app.app_context():
         operator = PlatformUser(
             email=unique_email("operateur"),

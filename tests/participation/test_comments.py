@@ -176,7 +176,7 @@ def comment_on(client, target_type: str, target_id: int, body: str, parent_id=No
 
 
 def comment_rows(world: World, **where) -> list:
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
 
     with world.context():
         query = sa.select(Comment).order_by(Comment.id)
@@ -203,7 +203,7 @@ def flashes(client) -> list[str]:
 
 
 def test_comment_reply_and_depth_limit(world):
-    from participation.debates.models import COMMENT_MAX_DEPTH
+    from participation.engagement.comments import COMMENT_MAX_DEPTH
 
     client, author = world.logged_in()
     response = comment_on(client, "debate", world.debate_id, "Premier niveau")
@@ -296,7 +296,7 @@ def test_comment_too_long_or_empty_is_refused(world):
 
 
 def _age_comment(world, comment_id: int, minutes: int) -> None:
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
 
     with world.context():
         db.session.execute(
@@ -424,8 +424,8 @@ def test_thread_queries_are_bounded(world):
     """Thirty comments by thirty people cost the same few queries as one."""
     from sqlalchemy import event
 
-    from participation.debates.models import Comment
     from participation.debates.services import comment_thread
+    from participation.engagement.comments import Comment
 
     people = [world.person() for _ in range(3)]
     with world.context():
@@ -460,7 +460,7 @@ def test_thread_queries_are_bounded(world):
 def _busy_proposal(world, roots: int) -> tuple[int, list[int], object]:
     """A new proposal of the world with ``roots`` top-level comments, a second apart, by
     one person; returns its id, the comment ids (oldest first) and that person."""
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from participation.proposals.models import Proposal
 
     author = world.person()

@@ -280,8 +280,9 @@ def test_staff_form_errors_are_shown(world):
 def test_demo_seeders_are_idempotent(eng_app, make_tenant, monkeypatch):
     from participation.accounts import demo as accounts_demo
     from participation.debates import demo as debates_demo
-    from participation.debates.models import Argument, Comment, Debate
-    from participation.engagement import demo as engagement_demo
+    from participation.debates import engagement_demo
+    from participation.debates.models import Argument, Debate
+    from participation.engagement.comments import Comment
     from participation.engagement.models import Notification, Report
     from participation.processes import demo as processes_demo
     from participation.staff import demo as staff_demo

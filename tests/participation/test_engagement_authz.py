@@ -91,7 +91,8 @@ TABLES = ("debates", "arguments", "comments", "reports", "users", "audit_log", "
 
 @pytest.fixture(scope="module")
 def matrix(eng_app, make_tenant) -> Matrix:
-    from participation.debates.models import Argument, Comment
+    from participation.debates.models import Argument
+    from participation.engagement.comments import Comment
     from participation.engagement.models import Report, ReportReason
     from tenants.context import tenant_context
 

@@ -42,7 +42,8 @@ def reports(world: World, target_type: str, target_id: int) -> list:
 
 def row(world: World, model_name: str, row_id: int):
     from participation.accounts.models import User
-    from participation.debates.models import Argument, Comment
+    from participation.debates.models import Argument
+    from participation.engagement.comments import Comment
     from participation.proposals.models import Proposal
 
     model = {"comment": Comment, "argument": Argument, "proposal": Proposal, "user": User}[
@@ -242,7 +243,7 @@ def test_dismiss_reports(world):
 
 
 def test_block_and_unblock_a_user(world, staff_smtp):
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from participation.proposals.models import Proposal
 
     client, troll = world.logged_in()

@@ -1,4 +1,4 @@
-"""The page cache for visitors without a session (core.pagecache): what is served from it,
+"""The page cache for visitors without a session (tenants.pagecache): what is served from it,
 what never is, and that a change of content is seen at once, from this process or another.
 
 The suite runs with the cache off (tests/conftest.py); the apps here turn it on."""
@@ -67,7 +67,7 @@ def _rename(app, tenant, process_id: int, title: str) -> None:
 
 def _generation(app, tenant) -> bytes | None:
     from core.jobs import redis_connection
-    from core.pagecache import GENERATION_KEY
+    from tenants.pagecache import GENERATION_KEY
 
     database = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
     key = GENERATION_KEY.format(database=database, tenant_id=tenant.id)
@@ -234,7 +234,7 @@ def test_the_health_check_is_never_answered_from_the_cache(cached_app, tenant):
 def test_no_page_outlives_the_day_it_was_rendered_on():
     from datetime import datetime
 
-    from core.pagecache import PARIS, seconds_to_keep
+    from tenants.pagecache import PARIS, seconds_to_keep
 
     assert seconds_to_keep(300, datetime(2027, 3, 15, 12, 0, tzinfo=PARIS)) == 300
     assert seconds_to_keep(300, datetime(2027, 3, 15, 23, 58, 30, tzinfo=PARIS)) == 90
@@ -276,7 +276,7 @@ def test_public_pages_open_no_session_for_anonymous_readers(cached_app, tenant):
 # -- key normalisation, caps, outages (issue 13) ---------------------------------------------
 def _stored_pages(app, tenant) -> int:
     from core.jobs import redis_connection
-    from core.pagecache import INDEX_KEY
+    from tenants.pagecache import INDEX_KEY
 
     database = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
     return redis_connection(app).zcard(INDEX_KEY.format(database=database, tenant_id=tenant.id))
@@ -339,7 +339,7 @@ def test_endpoints_that_never_store_are_not_looked_up(cached_app, tenant):
     """``/healthz`` and static files: no Redis round trip for a page that cannot be there."""
     from flask import request
 
-    from core.pagecache import NEVER_STORED_ENDPOINTS
+    from tenants.pagecache import NEVER_STORED_ENDPOINTS
 
     assert {"health.healthz", "tenant_health.healthz", "static"} <= NEVER_STORED_ENDPOINTS
     cache = cached_app.extensions["pnyx_page_cache"]

@@ -58,7 +58,7 @@ def _themes_and_places(papp, tenant, n: int = 3) -> tuple[list[int], list[int]]:
 
 def _decorate(papp, tenant, ids: list[int], voters: list[int]) -> None:
     """Supports by the viewer and comments on every proposal of the list."""
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from participation.proposals.models import Support
 
     def add():
@@ -146,7 +146,7 @@ def test_the_list_with_search_and_filters_stays_flat(papp, tenant, today):
 
 
 def test_a_proposal_page_is_bounded(papp, tenant, today):
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
     from participation.proposals.models import Support
 
     process_id = make_process(papp, tenant)

@@ -41,7 +41,7 @@ def papp(proposals_app):
 def _comments(papp, tenant, authors: list[int], roots: int, replies: int = 0, **target) -> None:
     """``roots`` top-level comments on ``target`` (proposal_id=…, debate_id=… or
     process_id=…), and ``replies`` replies to the first ones, a second apart."""
-    from participation.debates.models import Comment
+    from participation.engagement.comments import Comment
 
     def add():
         start = datetime.now(UTC) - timedelta(days=1)

@@ -76,7 +76,7 @@ def _budget_with_census(vote_ends_on: date, user_id: int) -> dict:
 
 
 def test_census_and_eligibility_go_months_after_the_results(app, tenant):
-    from participation.budgets import retention
+    from participation.budgets import personal_data as budget_personal_data
     from participation.budgets.models import Budget, CensusEntry, Eligibility, Voter
     from tenants.context import tenant_context
 
@@ -90,11 +90,11 @@ def test_census_and_eligibility_go_months_after_the_results(app, tenant):
             return db.session.scalar(sa.select(sa.func.count()).where(model.budget_id == budget_id))
 
         five_months = datetime(2025, 9, 1, tzinfo=UTC)
-        retention.purge_budget_census(five_months)
+        budget_personal_data.purge_budget_census(five_months)
         assert count(CensusEntry) == 1 and count(Eligibility) == 1
 
         seven_months = datetime(2025, 11, 2, tzinfo=UTC)
-        assert retention.purge_budget_census(seven_months) >= 1
+        assert budget_personal_data.purge_budget_census(seven_months) >= 1
         db.session.expire_all()
         assert count(CensusEntry) == 0 and count(Eligibility) == 0
         voter = db.session.scalar(sa.select(Voter).where(Voter.budget_id == budget_id))

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from core import clock, pagecache
+from core import clock
 from core.audit import audit
 from core.db import db
 from participation.accounts.models import Neighbourhood, User
@@ -45,6 +45,7 @@ from participation.budgets.services.eligibility import eligibility_of
 from participation.budgets.services.errors import AlreadyVoted, BudgetError
 from participation.budgets.services.labels import euros
 from participation.budgets.services.lookups import envelopes, feasible_projects, is_public, pool_of
+from tenants import pagecache
 
 # Who voted and what is only shown after the vote (results) or to staff: a ballot does not
 # make the pages cached for visitors stale (results pages open on a date: PAGE_CACHE_TTL).

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from billing.limits import require_feature
 from core import clock, uploads
 from core.db import db
 from core.errors import render_error
@@ -46,6 +45,7 @@ from participation.budgets.views.common import (
 )
 from participation.staff.permissions import staff_required
 from tenants.context import current_tenant
+from tenants.plan_limits import require_feature
 
 staff_bp = Blueprint("staff_budgets", __name__, url_prefix="/gestion/budgets")
 

@@ -18,7 +18,7 @@ from core import clock
 from core.db import db
 from core.routing import parse_int
 from participation.accounts.models import Neighbourhood, User
-from participation.debates.models import Comment
+from participation.engagement.comments import Comment
 from participation.processes.models import Process, ProcessState, Theme
 from participation.proposals.models import Proposal, ProposalEvent, ProposalStatus, Support
 from participation.proposals.services.settings import status_labels

@@ -57,3 +57,7 @@ class RecoveryCodeForm(FlaskForm):
             Length(max=32, message=_l("Ce code de secours n'est pas valide.")),
         ],
     )
+
+
+class ActionForm(FlaskForm):
+    """A button (approve, suspend…): CSRF only."""

@@ -6,13 +6,13 @@ from flask import current_app
 
 from core import demo
 from core.db import db
-from core.platform.services import (
+from core.security.totp import provisioning_uri
+from tenants.platform.services import (
     TOTP_ISSUER,
     create_platform_user,
     enable_totp_with_secret,
     get_platform_user_by_email,
 )
-from core.security.totp import provisioning_uri
 
 DEMO_PASSWORD = "Pnyx-demo-2026!"  # noqa: S105 - printed by the seeder, demo only
 DEMO_ACCOUNTS = [

@@ -17,7 +17,7 @@ from core.personal_data import (
     platform_registry,
     rows_of,
 )
-from core.platform.models import PlatformUser, PlatformUserSession
+from tenants.platform.models import PlatformUser, PlatformUserSession
 
 ANONYMOUS_NAME = "Compte supprimé"
 

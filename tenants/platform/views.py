@@ -26,9 +26,6 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from core.i18n import SESSION_KEY as LANGUAGE_KEY
 from core.personal_data import build_json_archive
-from core.platform import services
-from core.platform.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
-from core.platform.models import PlatformRole, PlatformUser
 from core.security.auth import (
     end_session,
     mark_two_factor_verified,
@@ -46,7 +43,11 @@ from core.security.limits import (
     failed_login,
     limiter,
 )
+from tenants import verification_status
 from tenants.models import MigrationState, Tenant, TenantKind, TenantStatus
+from tenants.platform import services
+from tenants.platform.forms import ActionForm, LoginForm, RecoveryCodeForm, TotpCodeForm
+from tenants.platform.models import PlatformRole, PlatformUser
 from tenants.urls import tenant_url
 
 bp = Blueprint("platform_accounts", __name__)
@@ -302,9 +303,7 @@ def operator_home():
         db.session.execute(sa.select(Tenant.status, sa.func.count()).group_by(Tenant.status)).all()
     )
     counts = [(status, label, by_status.get(status, 0)) for status, label in STATUS_LABELS.items()]
-    from core.platform import verification_views
-
-    requests = verification_views.latest_requests_by_tenant()
+    requests = verification_status.latest_requests_by_tenant()
     rows = [
         {
             "tenant": tenant,
@@ -321,11 +320,11 @@ def operator_home():
         rows=rows,
         counts=counts,
         total=sum(by_status.values()),
-        action_form=verification_views.ActionForm(),
-        verification_labels=verification_views.STATE_LABELS,
-        method_labels=verification_views.METHOD_LABELS,
-        open_requests=len(verification_views.verification.open_requests()),
-        open_disputes=len(verification_views.verification.open_disputes()),
+        action_form=ActionForm(),
+        verification_labels=verification_status.STATE_LABELS,
+        method_labels=verification_status.METHOD_LABELS,
+        open_requests=len(verification_status.open_requests()),
+        open_disputes=len(verification_status.open_disputes()),
     )
 
 
@@ -335,7 +334,7 @@ def download_my_data():
     """RGPD right of access for a platform account: every section the features registered
     (core.personal_data.platform_registry), one JSON file each, in a zip built on the spot
     (a platform account holds little: no job, no stored archive)."""
-    from core.platform.personal_data import export_platform_user
+    from tenants.platform.personal_data import export_platform_user
 
     archive = build_json_archive(export_platform_user(current_user._get_current_object()))
     response = make_response(archive)

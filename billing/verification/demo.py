@@ -12,6 +12,7 @@ from core import demo
 from core.db import db
 from tenants.models import Tenant
 from tenants.verification import (
+    PROOF_FOLDER,
     OfficialEmailDomain,
     ProofKind,
     TenantDispute,
@@ -57,11 +58,11 @@ def _proof_image() -> bytes:
 
 @demo.register(order=25)
 def seed_verification():
+    from billing.verification.requests import create_request
     from core.uploads import store_document
     from tenants import invalidate_host_cache
     from tenants.provisioning import provision_now
     from tenants.services import create_tenant
-    from tenants.verification_services import PROOF_FOLDER, create_request
 
     for kind, code, domain in DEMO_DOMAINS:
         exists = db.session.scalar(

@@ -1,5 +1,9 @@
 """Whole-page cache for visitors without a session (tenant sites).
 
+It belongs to the tenancy: its pages, keys and invalidations are per tenant (a write to one
+tenant's schema makes that tenant's pages stale). The factory installs it last
+(``core.config.PAGE_CACHE_MODULE``).
+
 Most visits to a participation space are people reading it without an account: the same
 home page, process pages, proposal lists and proposals, rendered again and again for
 everyone. This cache keeps each such page, as rendered for a visitor without a session,

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from core.db import db
-from core.platform.models import ROLE_VALUES, PlatformUser
-from core.platform.services import PlatformAccountError, create_platform_user
 from core.security.passwords import password_problems
+from tenants.platform.models import ROLE_VALUES, PlatformUser
+from tenants.platform.services import PlatformAccountError, create_platform_user
 from tenants.services import TenantError, get_tenant_by_slug
 
 platform_cli = AppGroup(
@@ -82,7 +82,7 @@ def list_users_command() -> None:
 
 
 def _user_by_email(email: str) -> PlatformUser:
-    from core.platform.services import get_platform_user_by_email
+    from tenants.platform.services import get_platform_user_by_email
 
     user = get_platform_user_by_email(email)
     if user is None:
@@ -95,7 +95,7 @@ def _user_by_email(email: str) -> PlatformUser:
 def reset_two_factor_command(email: str) -> None:
     """Forget an account's TOTP secret and recovery codes; its sessions end at once and it
     enrols again at its next log-in."""
-    from core.platform.services import reset_two_factor
+    from tenants.platform.services import reset_two_factor
 
     user = _user_by_email(email)
     reset_two_factor(user, source="cli")
@@ -107,7 +107,7 @@ def reset_two_factor_command(email: str) -> None:
 @click.option("--email", required=True)
 def deactivate_user_command(email: str) -> None:
     """Block an account: log-in refused and every session ended at once."""
-    from core.platform.services import set_platform_user_active
+    from tenants.platform.services import set_platform_user_active
 
     user = _user_by_email(email)
     set_platform_user_active(user, False, source="cli")
@@ -119,7 +119,7 @@ def deactivate_user_command(email: str) -> None:
 @click.option("--email", required=True)
 def reactivate_user_command(email: str) -> None:
     """Let a deactivated account log in again."""
-    from core.platform.services import set_platform_user_active
+    from tenants.platform.services import set_platform_user_active
 
     user = _user_by_email(email)
     set_platform_user_active(user, True, source="cli")

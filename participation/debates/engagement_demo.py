@@ -1,17 +1,19 @@
-"""Demo follows, notifications and open reports for the demo citizens (after the debates
-demo). Idempotent: found by their text. The notifications are marked as already e-mailed,
-so seeding sends no e-mail and the next digest stays quiet."""
+"""Demo follows, notifications and open reports on the demo debates, for the demo citizens
+(after the debates demo). Idempotent: found by their text. The notifications are marked as
+already e-mailed, so seeding sends no e-mail and the next digest stays quiet.
+
+It lives with the debates (engagement knows no feature's content): it follows, reports and
+notifies about a debate, its arguments and its comments."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 
-from core import demo
+from core import clock, demo
 from core.db import db
 from participation.debates.demo import DEBATES, _tenant_ids, demo_citizens
-from participation.debates.models import Argument, Comment, Debate
+from participation.debates.models import Argument, Debate
+from participation.engagement.comments import Comment
 from participation.engagement.models import (
     Follow,
     Notification,
@@ -66,7 +68,7 @@ def _notification(user_id: int, kind: str, title: str, body: str, url: str) -> b
             title=title,
             body=body,
             url=url,
-            emailed_at=datetime.now(UTC),  # demo: never e-mailed
+            emailed_at=clock.utcnow(),  # demo: never e-mailed
         )
     )
     return True

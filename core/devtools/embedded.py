@@ -245,14 +245,18 @@ def _pg_ctl_stop(data_dir: Path, pid: int, system_user: str | None) -> None:
 
 
 def _create_database(pg: EmbeddedPostgres, database: str) -> None:
-    import psycopg
-    from psycopg import errors, sql
+    from psycopg import errors
+    from sqlalchemy.exc import ProgrammingError
+    from sqlalchemy_utils import create_database, database_exists
 
-    with psycopg.connect(**pg.connect_kwargs("postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
-        if exists.fetchone() is None:
-            with contextlib.suppress(errors.DuplicateDatabase):  # a concurrent creator won
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    url = pg.url_for(database)
+    if database_exists(url):
+        return
+    try:
+        create_database(url)
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, errors.DuplicateDatabase):
+            raise  # else a concurrent creator won
 
 
 def _attach_postgres(data_dir: Path, database: str | None) -> EmbeddedPostgres | None:
@@ -476,7 +480,7 @@ def _is_redis_server(pid: int | None) -> bool:
 
 
 _REDIS_CONFIG = """\
-# Written by core/embedded.py at each start; edits are lost.
+# Written by core/devtools/embedded.py at each start; edits are lost.
 port 0
 unixsocket {socket}
 unixsocketperm 700

@@ -6,23 +6,24 @@ one service call and one commit, written to the platform audit log by the servic
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
+from billing.verification import disputes, spaces
+from billing.verification import domains as email_domains
+from billing.verification import requests as sign_up_requests
+from billing.verification.common import VerificationError
+from billing.verification.forms import DisputeDecisionForm, DomainForm, MoreInfoForm, ReasonForm
 from core.db import db
-from core.forms import FlaskForm
-from core.platform.models import PlatformRole
-from core.platform.views import roles_required
 from core.security.auth import two_factor_required
-from tenants import invalidate_host_cache, official
-from tenants import verification_services as verification
+from tenants import invalidate_host_cache, official, verification_status
 from tenants.models import Tenant
+from tenants.platform.forms import ActionForm
+from tenants.platform.models import PlatformRole
+from tenants.platform.views import roles_required
 from tenants.verification import (
+    PROOF_FOLDER,
     OfficialEmailDomain,
     TenantDispute,
     VerificationProof,
@@ -30,85 +31,6 @@ from tenants.verification import (
 )
 
 bp = Blueprint("verification_operator", __name__, url_prefix="/operateur")
-
-STATE_LABELS = {
-    "pending": _l("À vérifier"),
-    "more_info": _l("Complément demandé"),
-    "approved": _l("Vérifiée"),
-    "rejected": _l("Refusée"),
-}
-METHOD_LABELS = {
-    "operator": _l("par l'opérateur"),
-    "official_domain": _l("par domaine e-mail officiel"),
-    "dispute": _l("après contestation"),
-}
-PROOF_LABELS = {
-    "bon_de_commande": _l("Bon de commande signé"),
-    "deliberation": _l("Délibération"),
-    "courrier_officiel": _l("Courrier officiel"),
-}
-DISPUTE_LABELS = {
-    "open": _l("Ouverte"),
-    "transferred": _l("Espace confié"),
-    "reset": _l("Espace réinitialisé"),
-    "dismissed": _l("Classée"),
-}
-
-
-class Required(DataRequired):
-    """Blank-only text counts as missing; no "(obligatoire)" marker on these short forms."""
-
-    def __init__(self, message=None) -> None:
-        super().__init__(message)
-        self.field_flags = {}
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class ActionForm(FlaskForm):
-    """A button (approve, suspend…): CSRF only."""
-
-
-class ReasonForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Motif (envoyé au demandeur)"),
-        filters=[_strip],
-        validators=[
-            Required(_l("Indiquez la raison du refus.")),
-            Length(max=verification.REASON_MAX_LENGTH),
-        ],
-    )
-
-
-class MoreInfoForm(FlaskForm):
-    message = TextAreaField(
-        _l("Ce qui manque (envoyé au demandeur)"),
-        filters=[_strip],
-        validators=[
-            Required(_l("Indiquez ce qui manque à la demande.")),
-            Length(max=verification.REASON_MAX_LENGTH),
-        ],
-    )
-
-
-class DomainForm(FlaskForm):
-    collectivite = StringField(
-        _l("Collectivité (code officiel : INSEE, SIREN…)"),
-        validators=[Required(_l("Indiquez le code officiel de la collectivité.")), Length(max=30)],
-    )
-    domain = StringField(
-        _l("Nom de domaine e-mail officiel"),
-        validators=[Required(_l("Indiquez un nom de domaine.")), Length(max=253)],
-    )
-
-
-class DisputeDecisionForm(FlaskForm):
-    note = TextAreaField(
-        _l("Note (envoyée à la personne qui conteste)"),
-        validators=[Length(max=verification.REASON_MAX_LENGTH)],
-    )
 
 
 def operator_page(view):
@@ -124,10 +46,10 @@ def _no_store(response):
 
 def _labels() -> dict:
     return {
-        "state": STATE_LABELS,
-        "method": METHOD_LABELS,
-        "proof": PROOF_LABELS,
-        "dispute": DISPUTE_LABELS,
+        "state": verification_status.STATE_LABELS,
+        "method": verification_status.METHOD_LABELS,
+        "proof": verification_status.PROOF_LABELS,
+        "dispute": verification_status.DISPUTE_LABELS,
     }
 
 
@@ -146,11 +68,11 @@ def _get_or_404(model, ident: int):
 def queue():
     return render_template(
         "platform_accounts/verification_queue.html",
-        pending=verification.open_requests(),
-        decided=verification.recent_decisions(),
-        disputes=verification.open_disputes(),
+        pending=verification_status.open_requests(),
+        decided=verification_status.recent_decisions(),
+        disputes=verification_status.open_disputes(),
         labels=_labels(),
-        official_domain=lambda r: verification.is_official_address(
+        official_domain=lambda r: email_domains.is_official_address(
             r.kind, r.code, r.requester_email
         ),
     )
@@ -162,8 +84,8 @@ def _render_request(row: VerificationRequest, reason_form=None, info_form=None, 
         "platform_accounts/verification_request.html",
         row=row,
         space=tenant,
-        domains=verification.official_domains(row.kind, row.code),
-        official=verification.is_official_address(row.kind, row.code, row.requester_email),
+        domains=email_domains.official_domains(row.kind, row.code),
+        official=email_domains.is_official_address(row.kind, row.code, row.requester_email),
         action_form=ActionForm(),
         reason_form=reason_form or ReasonForm(formdata=None),
         info_form=info_form or MoreInfoForm(formdata=None),
@@ -197,8 +119,8 @@ def approve(request_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        verification.approve(row, actor_id=current_user.id)
-    except verification.VerificationError as error:
+        sign_up_requests.approve(row, actor_id=current_user.id)
+    except VerificationError as error:
         return _refused(error, "verification_operator.request_detail", request_id=request_id)
     return _done(
         _(
@@ -216,8 +138,8 @@ def reject(request_id: int):
     if not form.validate_on_submit():
         return _render_request(row, reason_form=form, status=400)
     try:
-        verification.reject(row, form.reason.data, actor_id=current_user.id)
-    except verification.VerificationError as error:
+        sign_up_requests.reject(row, form.reason.data, actor_id=current_user.id)
+    except VerificationError as error:
         return _refused(error, "verification_operator.request_detail", request_id=request_id)
     return _done(
         _(
@@ -236,8 +158,8 @@ def ask_more(request_id: int):
     if not form.validate_on_submit():
         return _render_request(row, info_form=form, status=400)
     try:
-        verification.ask_for_more(row, form.message.data, actor_id=current_user.id)
-    except verification.VerificationError as error:
+        sign_up_requests.ask_for_more(row, form.message.data, actor_id=current_user.id)
+    except VerificationError as error:
         return _refused(error, "verification_operator.request_detail", request_id=request_id)
     return _done(
         _("Complément demandé pour %(name)s.", name=row.collectivite_name),
@@ -255,7 +177,7 @@ def proof_file(proof_id: int):
     extension = proof.stored_name.rsplit(".", 1)[-1]
     return send_document(
         proof.stored_name,
-        folder=verification.PROOF_FOLDER,
+        folder=PROOF_FOLDER,
         download_name=f"justificatif-{proof.id}-{proof.kind.value}.{extension}",
     )
 
@@ -273,10 +195,10 @@ def domains():
         kind, _sep, code = raw.rpartition(":") if ":" in raw else (None, "", raw)
         try:
             collectivite = official.lookup(code, kind=kind or None)
-            verification.add_official_domain(
+            email_domains.add_official_domain(
                 collectivite.kind, collectivite.code, form.domain.data, actor_id=current_user.id
             )
-        except (verification.VerificationError, official.UnknownCollectivite, ValueError) as error:
+        except (VerificationError, official.UnknownCollectivite, ValueError) as error:
             db.session.rollback()
             form.domain.errors = [str(error)]
             status = 400
@@ -290,7 +212,7 @@ def domains():
             )
     elif request.method == "POST":
         status = 400
-    rows = verification.all_official_domains()
+    rows = email_domains.all_official_domains()
     names = {}
     for row in rows:
         try:
@@ -312,7 +234,7 @@ def remove_domain(domain_id: int):
     row = _get_or_404(OfficialEmailDomain, domain_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    verification.remove_official_domain(row, actor_id=current_user.id)
+    email_domains.remove_official_domain(row, actor_id=current_user.id)
     return _done(_("Domaine retiré."), "verification_operator.domains")
 
 
@@ -324,7 +246,7 @@ def remove_domain(domain_id: int):
 def dispute_detail(dispute_id: int):
     row = _get_or_404(TenantDispute, dispute_id)
     tenant = db.session.get(Tenant, row.tenant_id) if row.tenant_id else None
-    signup_request = verification.request_for_tenant(tenant.id) if tenant else None
+    signup_request = verification_status.request_for_tenant(tenant.id) if tenant else None
     return render_template(
         "platform_accounts/dispute.html",
         row=row,
@@ -342,7 +264,7 @@ def _decide_dispute(dispute_id: int, action, message: str):
         abort(400)
     try:
         action(row, form.note.data, actor_id=current_user.id)
-    except verification.VerificationError as error:
+    except VerificationError as error:
         return _refused(error, "verification_operator.dispute_detail", dispute_id=dispute_id)
     return _done(message % {"name": row.collectivite_name})
 
@@ -352,7 +274,7 @@ def _decide_dispute(dispute_id: int, action, message: str):
 def transfer(dispute_id: int):
     return _decide_dispute(
         dispute_id,
-        verification.transfer_space,
+        disputes.transfer_space,
         _(
             "Espace de %(name)s confié : la personne qui conteste est invitée comme "
             "administratrice, les administrateurs précédents sont retirés."
@@ -365,7 +287,7 @@ def transfer(dispute_id: int):
 def reset(dispute_id: int):
     return _decide_dispute(
         dispute_id,
-        verification.reset_space,
+        disputes.reset_space,
         _("Espace de %(name)s archivé et supprimé : la collectivité peut s'inscrire."),
     )
 
@@ -374,7 +296,7 @@ def reset(dispute_id: int):
 @operator_page
 def dismiss(dispute_id: int):
     return _decide_dispute(
-        dispute_id, verification.dismiss_dispute, _("Contestation de %(name)s classée.")
+        dispute_id, disputes.dismiss_dispute, _("Contestation de %(name)s classée.")
     )
 
 
@@ -388,8 +310,8 @@ def suspend(tenant_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        verification.suspend_now(tenant, actor_id=current_user.id)
-    except verification.VerificationError as error:
+        spaces.suspend_now(tenant, actor_id=current_user.id)
+    except VerificationError as error:
         return _refused(error, "platform_accounts.operator_home")
     return _done(
         _("%(name)s est suspendu : plus aucune modification n'est possible.", name=tenant.name),
@@ -404,22 +326,9 @@ def reinstate(tenant_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        verification.lift_suspension(tenant, actor_id=current_user.id)
-    except verification.VerificationError as error:
+        spaces.lift_suspension(tenant, actor_id=current_user.id)
+    except VerificationError as error:
         return _refused(error, "platform_accounts.operator_home")
     return _done(
         _("Suspension de %(name)s levée.", name=tenant.name), "platform_accounts.operator_home"
     )
-
-
-def latest_requests_by_tenant() -> dict[int, VerificationRequest]:
-    """The newest verification request of each tenant (for the console's table)."""
-    newest = (
-        sa.select(sa.func.max(VerificationRequest.id))
-        .where(VerificationRequest.tenant_id.is_not(None))
-        .group_by(VerificationRequest.tenant_id)
-    )
-    rows = db.session.scalars(
-        sa.select(VerificationRequest).where(VerificationRequest.id.in_(newest))
-    )
-    return {row.tenant_id: row for row in rows}

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 
 from core import clock
 from core.db import db
-from core.platform.models import PlatformAuditEntry, PlatformRole, PlatformUser
 from core.security import totp
 from core.security.passwords import (
     hash_password,
@@ -22,6 +21,7 @@ from core.security.passwords import (
     verify_password,
 )
 from tenants.models import Tenant
+from tenants.platform.models import PlatformAuditEntry, PlatformRole, PlatformUser
 
 TOTP_ISSUER = "Pnyx plateforme"
 

@@ -2,6 +2,9 @@
 
 They log in on the platform domain only, with a password and a mandatory TOTP second
 factor, in their own realm (``p:<id>:<version>`` session ids, the platform session salt).
+The operator console's home lists the tenants; the platform site's home page is
+``site_views``. This is the tenancy's layer: the accounts name tenants, and the features
+above (billing, network) build their platform pages on ``views.roles_required``.
 """
 
 from __future__ import annotations
@@ -13,21 +16,20 @@ from core import navigation
 
 
 def init_app(app: Flask) -> None:
-    from core.platform import (
+    from core.security.auth import Realm, register_realm
+    from tenants.platform import (
         demo,  # noqa: F401 - registers the demo seeder
         personal_data,  # noqa: F401 - registers its RGPD rules
     )
-    from core.platform.cli import platform_cli
-    from core.platform.models import PlatformUser, PlatformUserSession
-    from core.platform.views import bp, load_platform_user
-    from core.security.auth import Realm, register_realm
-    from tenants import verification_demo  # noqa: F401 - the verification demo
+    from tenants.platform.cli import platform_cli
+    from tenants.platform.models import PlatformUser, PlatformUserSession
+    from tenants.platform.site_views import bp as site_bp
+    from tenants.platform.views import bp, load_platform_user
 
-    # The platform site: no subdomain marker (tenant blueprints use subdomain="tenant").
+    # The platform site: no subdomain marker (tenant blueprints use subdomain="tenant"). Its
+    # home page first, then the accounts' pages.
+    app.register_blueprint(site_bp)
     app.register_blueprint(bp)
-    from core.platform.verification_views import bp as verification_bp
-
-    app.register_blueprint(verification_bp)
     register_realm(
         Realm(
             name="platform",
@@ -55,7 +57,7 @@ def _remove_member_accounts(tenant) -> None:
     import sqlalchemy as sa
 
     from core.db import db
-    from core.platform.models import PlatformUser
+    from tenants.platform.models import PlatformUser
 
     db.session.execute(sa.delete(PlatformUser).where(PlatformUser.tenant_id == tenant.id))
 
