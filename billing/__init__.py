@@ -50,6 +50,8 @@ def fast_write_guard(tenant) -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from billing import demo, limits, verification  # noqa: F401 - demo registers its seeder
     from billing.cli import billing_cli
     from billing.labels import cents_eur
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
     from billing.notices import flash_admin_notice, write_guard
     from billing.operator_views import bp as operator_bp
     from billing.views import admin_bp, webhook_bp
+    from core import navigation
     from core.routing import TENANT_SITE
     from tenants import plan_limits, web
 
@@ -83,6 +86,15 @@ def init_app(app: Flask) -> None:
     verification.init_app(app)
     app.register_blueprint(admin_bp, subdomain=TENANT_SITE)
     app.cli.add_command(billing_cli)
+    navigation.register_nav_entry(
+        app,
+        "staff",
+        "billing_admin.index",
+        _l("Abonnement"),
+        100,
+        visible=lambda user: getattr(user, "staff_role", None) == "admin",
+        current=["billing_admin."],
+    )
 
     @app.before_request
     def _billing_banner():

@@ -12,7 +12,8 @@ Services only: they add and flush, never commit and never read the request; the 
    :func:`progress_of` says where its provisioning stands, for the page that follows it
    without a log-in.
 
-A self-service space is created ``pending_verification`` (docs/features/verification.md): its requester
+A self-service space is created ``pending_verification`` (docs/features/verification.md):
+its requester
 prepares it, citizens see a "being verified" page until the operator approves the request
 (``billing.verification``) or the requester confirms an address at one of the
 collectivité's official e-mail domains. The subdomain is one of the official name's

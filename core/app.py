@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import charts, i18n, markdown
+from core import charts, i18n, markdown, navigation
 from core import config as config_module
 from core.db import NO_TENANT_SCHEMA, TENANT_SCHEMA_PLACEHOLDER, ping_connections_idle_for
 from core.extensions import csrf, db
@@ -71,8 +71,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     markdown.init_app(app)
     charts.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
-    # Templates link to optional features only when their endpoint is registered.
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    # The menus: the features add their links from their init_app (core/navigation.py).
+    navigation.init_app(app)
 
     from core import cli, errors, health
 

@@ -1,7 +1,14 @@
-"""Audit log of staff actions, in the tenant's schema."""
+"""Audit log of staff actions, in the tenant's schema, and the names its page gives them.
+
+Features write the log with :func:`audit` and name their actions and target types with
+:func:`register_audit_labels` from their own ``init_app``; the staff audit log page
+(``participation.staff.views.audit_log``) reads the names through :func:`action_label` and
+:func:`target_label`. The log itself stores the raw codes, so a label is only presentation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -61,7 +68,7 @@ def audit(
 ) -> AuditEntry:
     """Record what ``actor`` (a tenant user, or None for the platform itself) did: the one
     way features write the audit log. Its labels are registered with
-    ``participation.staff.audit_labels`` by each feature."""
+    :func:`register_audit_labels` by each feature."""
     return record_action(
         action,
         actor_id=actor.id if actor is not None else None,
@@ -70,3 +77,32 @@ def audit(
         target_id=target_id,
         **details,
     )
+
+
+# --------------------------------------------------------------------------- labels
+
+# Process-wide, like the code that names them: an action keeps its name whatever the app.
+_ACTION_LABELS: dict[str, object] = {}
+_TARGET_LABELS: dict[str, object] = {}
+
+
+def register_audit_labels(
+    actions: Mapping[str, object] | None = None, targets: Mapping[str, object] | None = None
+) -> None:
+    """Name a feature's actions (``"budgets.published"``) and target types (``"budget"``)
+    on the audit log page, with lazy French labels. The first name given to a code wins, so
+    that calling this again (each app, each test fixture runs ``init_app``) is harmless."""
+    for action, label in (actions or {}).items():
+        _ACTION_LABELS.setdefault(action, label)
+    for target_type, label in (targets or {}).items():
+        _TARGET_LABELS.setdefault(target_type, label)
+
+
+def action_label(action: str) -> str:
+    """The registered name of an action, else its code."""
+    return str(_ACTION_LABELS.get(action, action))
+
+
+def target_label(target_type: str) -> str:
+    """The registered name of a target type, else its code."""
+    return str(_TARGET_LABELS.get(target_type, target_type))

@@ -117,7 +117,7 @@ def load_from_environment() -> dict:
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # Host-only cookies (ARCHITECTURE rule 8): never a Domain attribute.
+        # Host-only cookies (docs/architecture.md, tenancy rule 8): never a Domain attribute.
         "SESSION_COOKIE_DOMAIN": False,
         # How long a log-in lasts (cookie Expires and server-side session record), in days.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_LIFETIME_DAYS", 14)),

@@ -1,4 +1,4 @@
-"""The multi-schema migration runner (ARCHITECTURE rule 9).
+"""The multi-schema migration runner (docs/architecture.md, tenancy rule 9).
 
 ``public`` first, then every tenant schema in its own transaction, in parallel batches.
 Schemas already at head are skipped after one cheap version read. A failing schema is

@@ -1,5 +1,5 @@
 """SQL on tenant schemas. Every schema name is checked against ``^t_[0-9]+$`` and quoted
-with psycopg's Identifier before it reaches SQL (ARCHITECTURE rule 7)."""
+with psycopg's Identifier before it reaches SQL (docs/architecture.md, tenancy rule 7)."""
 
 from __future__ import annotations
 

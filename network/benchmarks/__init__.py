@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -37,13 +38,4 @@ def init_app(app: Flask) -> None:
     else:
         for name, command in network_metrics_cli.commands.items():
             existing.add_command(command, name)
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
+    register_audit_labels(AUDIT_ACTION_LABELS)

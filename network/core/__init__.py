@@ -13,6 +13,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -21,6 +23,7 @@ AUDIT_ACTION_LABELS = {
     "network.left": _l("Réseau quitté"),
     "network.practice_adopted": _l("Pratique d'un réseau adoptée (démarche en brouillon)"),
 }
+AUDIT_TARGET_LABELS = {"network": _l("Réseau")}
 
 
 MEMBERSHIP_STATUS_LABELS = {
@@ -59,14 +62,8 @@ def init_app(app: Flask) -> None:
 
     from network.core import demo  # noqa: F401 - registers the demo seeder
 
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("network", _l("Réseau"))
+    navigation.register_nav_entry(app, "platform", "network.index", _l("Réseaux"), 10)
+    navigation.register_nav_entry(
+        app, "staff", "staff_network.index", _l("Réseaux"), 80, current=["staff_network."]
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from core import navigation
 from core.routing import TENANT_SITE
 
 
@@ -17,6 +19,9 @@ def init_app(app: Flask) -> None:
     if "accounts.login" in app.view_functions:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
+    navigation.register_nav_entry(
+        app, "tenant", "accounts.profile", _l("Mon compte"), 70, visible=navigation.signed_in
+    )
     from participation.accounts import retention
 
     retention.init_app(app)  # last_seen_at, once a day per user

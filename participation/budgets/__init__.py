@@ -2,7 +2,8 @@
 
 Public pages under ``/budgets-participatifs`` (blueprint ``budgets``), staff pages under
 ``/gestion/budgets`` (blueprint ``staff_budgets``). ``init_app`` registers both on the tenant
-site, the helpers the process page uses, the audit labels and the demo seeder.
+site, the sections of the process page, the menus' links, the audit labels and the demo
+seeder.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -27,6 +30,11 @@ AUDIT_ACTION_LABELS = {
     "budgets.milestone_reopened": _l("Étape de réalisation rouverte"),
     "budgets.update_posted": _l("Actualité de réalisation publiée"),
 }
+AUDIT_TARGET_LABELS = {
+    "budget": _l("Budget participatif"),
+    "budget_project": _l("Projet de budget participatif"),
+    "budget_eligibility": _l("Inscription au vote"),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -38,26 +46,33 @@ def init_app(app: Flask) -> None:
         services,
     )
     from participation.budgets.views import bp, staff_bp
+    from participation.processes.sections import register_phase_summary, register_process_section
 
     if "budgets.index" in app.view_functions:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    # For templates/budgets/_process_section.html and _phase_summary.html.
-    app.jinja_env.globals["budget_summary"] = services.process_budgets
+    register_process_section(
+        app, "budgets", "budgets/_process_section.html", 40, services.process_budgets
+    )
+    # The phase's kind decides whether there is anything to say (the template checks it).
+    register_phase_summary(
+        app,
+        "budgets",
+        "budgets/_phase_summary.html",
+        30,
+        lambda process, _phase: services.process_budgets(process),
+    )
     app.jinja_env.globals["budget_phase_label"] = services.phase_label
     app.jinja_env.filters["euros"] = services.euros
     app.jinja_env.filters["budget_status_label"] = services.status_label
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("budget", _l("Budget participatif"))
-    staff_views.TARGET_LABELS.setdefault("budget_project", _l("Projet de budget participatif"))
-    staff_views.TARGET_LABELS.setdefault("budget_eligibility", _l("Inscription au vote"))
+    navigation.register_nav_entry(app, "tenant", "budgets.index", _l("Budgets participatifs"), 30)
+    navigation.register_nav_entry(
+        app,
+        "staff",
+        "staff_budgets.index",
+        _l("Budgets participatifs"),
+        50,
+        current=["staff_budgets."],
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

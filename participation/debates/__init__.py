@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from core import navigation
 from core.routing import TENANT_SITE
 
 
@@ -43,26 +45,26 @@ def _comment_page_url(thread, page: int) -> str:
     return f"{thread.base_url}{query}#commentaires"
 
 
-def _process_debates(process):
-    from participation.debates.services import process_debates
-
-    return process_debates(process)
-
-
-def _can_manage_debates() -> bool:
+def _process_section(process) -> dict:
+    """What the process page's debates section shows: the process's debates, and whether
+    the viewer may open one there."""
     from flask_login import current_user
 
+    from participation.debates.services import process_debates
     from participation.debates.views import DEBATE_MANAGERS
     from participation.staff.permissions import role_allows
 
-    return role_allows(current_user, DEBATE_MANAGERS)
+    return {
+        "debates": process_debates(process),
+        "manage": role_allows(current_user, DEBATE_MANAGERS),
+    }
 
 
 def init_app(app: Flask) -> None:
     """Register the debate pages, the comment actions and their Jinja globals (idempotent):
     ``comment_thread(target_type, target_id)`` (the page of the thread named by the
-    ``?commentaires=`` argument), ``comment_page_url(thread, n)`` and
-    ``process_debates(process)``."""
+    ``?commentaires=`` argument) and ``comment_page_url(thread, n)``; the debates section
+    of the process page and the staff menu's link."""
     from participation.debates import (
         demo,  # noqa: F401 - registers the demo seeder
         engagement_demo,  # noqa: F401 - registers its seeder (follows, reports)
@@ -71,6 +73,7 @@ def init_app(app: Flask) -> None:
         targets,  # noqa: F401 - registers what engagement may point at
     )
     from participation.debates.views import bp, staff_bp
+    from participation.processes.sections import register_process_section
 
     if "debates" in app.blueprints:
         return
@@ -79,6 +82,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         comment_thread=_comment_thread,
         comment_page_url=_comment_page_url,
-        process_debates=_process_debates,
-        can_manage_debates=_can_manage_debates,
+    )
+    register_process_section(app, "debates", "debates/_process_section.html", 20, _process_section)
+    navigation.register_nav_entry(
+        app, "staff", "staff_debates.manage", _l("Débats"), 30, current=["staff_debates."]
     )

@@ -11,28 +11,6 @@ from flask import Flask, has_request_context
 from core.routing import TENANT_SITE
 
 
-class _LazyUnreadCount:
-    """The unread count of the nav, queried only if a template shows it."""
-
-    def __init__(self) -> None:
-        self._value: int | None = None
-
-    @property
-    def value(self) -> int:
-        if self._value is None:
-            self._value = _unread_count()
-        return self._value
-
-    def __bool__(self) -> bool:
-        return self.value > 0
-
-    def __int__(self) -> int:
-        return self.value
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
 def _unread_count() -> int:
     from flask_login import current_user
 
@@ -44,6 +22,14 @@ def _unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
     return unread_count(current_user.id)
+
+
+def _unread_badge() -> str | None:
+    """After "Notifications" in the menu: how many are unread (queried only when shown)."""
+    from flask_babel import ngettext
+
+    count = _unread_count()
+    return ngettext("%(num)s non lue", "%(num)s non lues", count) if count else None
 
 
 def _is_following(target_type, target_id) -> bool:
@@ -64,8 +50,8 @@ def _viewer_is_staff() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register follows, reports, the notification centre, unsubscribe links and the
-    moderation pages, their Jinja globals (``is_following``, ``viewer_is_staff``), the
-    ``unread_notifications`` context variable and ``flask engagement`` (idempotent)."""
+    moderation pages, their Jinja globals (``is_following``, ``viewer_is_staff``), their menu
+    links (the notifications with their unread count) and ``flask engagement`` (idempotent)."""
     from participation.engagement import tasks
     from participation.engagement.views import bp, staff_bp
 
@@ -74,11 +60,34 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp)  # subdomain=TENANT_SITE is set on the blueprint
     app.jinja_env.globals.update(is_following=_is_following, viewer_is_staff=_viewer_is_staff)
-
-    @app.context_processor
-    def _notification_count():
-        return {"unread_notifications": _LazyUnreadCount()}
-
+    _register_links(app)
     tasks.init_app(app)
     # Registers the export and erasure of follows, notifications, reports, comments.
     from participation.engagement import personal_data  # noqa: F401
+
+
+def _register_links(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from core import navigation
+    from participation.accounts.models import StaffRole
+    from participation.staff.permissions import role_allows
+
+    navigation.register_nav_entry(
+        app,
+        "tenant",
+        "engagement.notifications",
+        _l("Notifications"),
+        80,
+        visible=navigation.signed_in,
+        badge=_unread_badge,
+    )
+    navigation.register_nav_entry(
+        app,
+        "staff",
+        "staff_moderation.queue",
+        _l("Modération"),
+        90,
+        visible=lambda user: role_allows(user, (StaffRole.MODERATOR,)),
+        current=["staff_moderation."],
+    )

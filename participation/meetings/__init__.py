@@ -1,9 +1,9 @@
 """Public meetings: registration, waiting list, reminders, .ics, minutes.
 
 Public pages: ``/reunions`` and ``/reunions/<id>`` (registration, ``.ics``); staff pages
-under ``/gestion/reunions``. ``init_app`` registers both blueprints, the helpers of the
-process page's sections (templates/meetings/_process_section.html, _phase_summary.html),
-the ``flask meetings`` commands and the demo seeder.
+under ``/gestion/reunions``. ``init_app`` registers both blueprints, the process page's
+sections (templates/meetings/_process_section.html, _phase_summary.html), the menus' links,
+the audit labels, the ``flask meetings`` commands and the demo seeder.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -21,6 +23,7 @@ AUDIT_ACTION_LABELS = {
     "meetings.minutes_saved": _l("Compte rendu de réunion enregistré"),
     "meetings.proposal_entered": _l("Proposition saisie lors d'une réunion"),
 }
+AUDIT_TARGET_LABELS = {"meeting": _l("Réunion publique")}
 
 
 def init_app(app: Flask) -> None:
@@ -33,22 +36,30 @@ def init_app(app: Flask) -> None:
         tasks,
     )
     from participation.meetings.views import bp, staff_bp
+    from participation.processes.sections import register_phase_summary, register_process_section
 
     if "meetings.index" in app.view_functions:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    app.jinja_env.globals["meetings_of_process"] = services.meetings_of_process
+    register_process_section(
+        app,
+        "meetings",
+        "meetings/_process_section.html",
+        50,
+        lambda process: services.meetings_of_process(process.id),
+    )
+    register_phase_summary(
+        app,
+        "meetings",
+        "meetings/_phase_summary.html",
+        40,
+        lambda _process, phase: services.meetings_of_process(phase.process_id, phase.id),
+    )
     app.jinja_env.globals["meeting_when"] = services.when_text
     tasks.init_app(app)
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover - the staff package is part of the product
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("meeting", _l("Réunion publique"))
+    navigation.register_nav_entry(app, "tenant", "meetings.index", _l("Réunions"), 40)
+    navigation.register_nav_entry(
+        app, "staff", "staff_meetings.index", _l("Réunions"), 60, current=["staff_meetings."]
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

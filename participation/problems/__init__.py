@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -18,6 +20,10 @@ AUDIT_ACTION_LABELS = {
     "problems.restored": _l("Signalement rendu visible"),
     "problems.category_created": _l("Catégorie de signalement créée"),
     "problems.category_updated": _l("Catégorie de signalement modifiée"),
+}
+AUDIT_TARGET_LABELS = {
+    "problem_report": _l("Signalement"),
+    "problem_category": _l("Catégorie de signalement"),
 }
 
 
@@ -34,16 +40,8 @@ def init_app(app: Flask) -> None:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    """Give the staff audit log French names for our actions."""
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover - the staff package is part of the product
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("problem_report", _l("Signalement"))
-    staff_views.TARGET_LABELS.setdefault("problem_category", _l("Catégorie de signalement"))
+    navigation.register_nav_entry(app, "tenant", "problems.index", _l("Signalements"), 50)
+    navigation.register_nav_entry(
+        app, "staff", "staff_problems.index", _l("Signalements"), 70, current=["staff_problems."]
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

@@ -1,10 +1,16 @@
 """Participatory processes ("démarches") and their phases: the public pages (``/demarches``)
-and the staff pages (``/gestion/demarches``, ``/gestion/themes``)."""
+and the staff pages (``/gestion/demarches``, ``/gestion/themes``).
+
+The process page takes sections from the other features: ``participation.processes.sections``
+is their registry, which ``init_app`` installs."""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 
@@ -14,23 +20,19 @@ def init_app(app: Flask) -> None:
         demo,  # noqa: F401 - registers its seeder
         opendata,  # noqa: F401 - registers its open-data datasets
         personal_data,  # noqa: F401 - registers its RGPD rules
+        sections,
         targets,  # noqa: F401 - registers what engagement may point at
     )
+    from participation.processes.services import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
     from participation.processes.views import bp, staff_bp
 
     if "processes.index" in app.view_functions:
         return  # already set up (the lead's init and a test fixture may both call this)
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    """Give the staff audit log French names for our actions and targets."""
-    from participation.processes.services import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
-    from participation.staff import views as staff_views
-
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    for target, label in AUDIT_TARGET_LABELS.items():
-        staff_views.TARGET_LABELS.setdefault(target, label)
+    sections.init_app(app)
+    navigation.register_nav_entry(app, "tenant", "processes.index", _l("Démarches"), 10)
+    navigation.register_nav_entry(
+        app, "staff", "staff_processes.index", _l("Démarches"), 10, current=["staff_processes."]
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

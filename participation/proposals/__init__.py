@@ -2,7 +2,8 @@
 
 Public pages: ``/demarches/<id>/propositions`` (list), ``/propositions/<id>`` (page);
 staff pages under ``/gestion/propositions``. ``init_app`` registers both blueprints on
-the tenant site, the template helpers the process page uses, and the demo seeder.
+the tenant site, the section of the process page, the staff menu's link, the audit labels
+and the demo seeder.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
 
 AUDIT_ACTION_LABELS = {
@@ -19,10 +22,12 @@ AUDIT_ACTION_LABELS = {
     "proposals.exported": _l("Propositions exportées (CSV)"),
     "proposals.settings_updated": _l("Réglages des propositions modifiés"),
 }
+AUDIT_TARGET_LABELS = {"proposal": _l("Proposition")}
 
 
 def init_app(app: Flask) -> None:
     """Register the proposal pages on the tenant site (idempotent)."""
+    from participation.processes.sections import register_process_section
     from participation.proposals import (
         demo,  # noqa: F401 - registers its seeder
         opendata,  # noqa: F401 - registers its open-data datasets
@@ -36,18 +41,16 @@ def init_app(app: Flask) -> None:
         return
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
-    # For templates/proposals/_process_section.html, included by the process page.
-    app.jinja_env.globals["proposal_summary"] = services.process_summary
+    register_process_section(
+        app, "proposals", "proposals/_process_section.html", 10, services.process_summary
+    )
     app.jinja_env.filters["proposal_status_label"] = services.status_label
-    _label_audit_actions()
-
-
-def _label_audit_actions() -> None:
-    """Give the staff audit log French names for our actions."""
-    try:
-        from participation.staff import views as staff_views
-    except ImportError:  # pragma: no cover - the staff package is part of the product
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("proposal", _l("Proposition"))
+    navigation.register_nav_entry(
+        app,
+        "staff",
+        "staff_proposals.dashboard",
+        _l("Propositions"),
+        20,
+        current=["staff_proposals."],
+    )
+    register_audit_labels(AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)

@@ -1,7 +1,8 @@
 """The staff side of a tenant: invitations, members, services, neighbourhoods, settings and
 the second factor.
 
-Services add and flush, never commit and never touch the request (docs/architecture.md, "A feature package"); each
+Services add and flush, never commit and never touch the request (docs/architecture.md,
+"A feature package"); each
 one that changes something writes its audit row in the same transaction. Rules that can be
 broken raise :class:`StaffError` with a French message for the user.
 """

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
+from core import audit
 from core.db import db
 from core.errors import render_error
 from core.routing import TENANT_SITE, arg_int
@@ -47,6 +48,7 @@ from participation.staff.forms import (
     SettingsForm,
     TotpCodeForm,
 )
+from participation.staff.home import staff_cards
 from participation.staff.permissions import staff_member_required, staff_required
 from participation.staff.services import InvitationState, StaffError
 from tenants.context import current_tenant
@@ -96,7 +98,11 @@ def _too_large(exc):
 @bp.get("/")
 @staff_required()
 def home():
-    return render_template("staff/home.html", role_label=ROLE_LABELS[current_user.staff_role])
+    return render_template(
+        "staff/home.html",
+        role_label=ROLE_LABELS[current_user.staff_role],
+        cards=staff_cards(current_user),
+    )
 
 
 # --------------------------------------------------------------------------- second factor
@@ -565,32 +571,6 @@ def delete_neighbourhood(neighbourhood_id: int):
 
 # --------------------------------------------------------------------------- audit log
 
-ACTION_LABELS = {
-    "staff.invitation_created": _l("Invitation envoyée"),
-    "staff.invitation_revoked": _l("Invitation annulée"),
-    "staff.invitation_accepted": _l("Invitation acceptée"),
-    "staff.member_updated": _l("Rôle ou services modifiés"),
-    "staff.member_removed": _l("Membre retiré de l'équipe"),
-    "staff.service_created": _l("Service créé"),
-    "staff.service_updated": _l("Service modifié"),
-    "staff.service_deleted": _l("Service supprimé"),
-    "staff.neighbourhood_created": _l("Quartier ajouté"),
-    "staff.neighbourhood_updated": _l("Quartier modifié"),
-    "staff.neighbourhood_deleted": _l("Quartier supprimé"),
-    "staff.settings_updated": _l("Paramètres modifiés"),
-    "staff.two_factor_enrolled": _l("Double authentification activée"),
-    "staff.recovery_codes_regenerated": _l("Codes de secours régénérés"),
-    "staff.login": _l("Connexion à l'administration"),
-    "staff.two_factor_failed": _l("Code de vérification refusé"),
-}
-TARGET_LABELS = {
-    "user": _l("Compte"),
-    "invitation": _l("Invitation"),
-    "service": _l("Service"),
-    "neighbourhood": _l("Quartier"),
-    "settings": _l("Paramètres"),
-}
-
 
 @bp.get("/journal")
 @staff_required(ADMIN)
@@ -607,8 +587,8 @@ def audit_log():
         page=page,
         pages=pages,
         total=total,
-        action_labels=ACTION_LABELS,
-        target_labels=TARGET_LABELS,
+        action_label=audit.action_label,
+        target_label=audit.target_label,
     )
 
 

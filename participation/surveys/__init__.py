@@ -2,19 +2,27 @@
 
 Public pages: ``/consultations`` (list), ``/consultations/<id>`` (page, answer form,
 results, outcome); staff pages under ``/gestion/consultations``. ``init_app`` registers
-both blueprints on the tenant site, the helpers the process page uses, and the demo seeder.
+both blueprints on the tenant site, the sections of the process page, the menus' links,
+the audit labels and the demo seeder.
 """
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from core import navigation
+from core.audit import register_audit_labels
 from core.routing import TENANT_SITE
+
+#: The survey actions' names are with the services (participation/surveys/services/common.py).
+AUDIT_TARGET_LABELS = {"survey": _l("Consultation")}
 
 
 def init_app(app: Flask) -> None:
     """Register this feature's blueprints, Jinja globals and demo seeder (idempotent)."""
     from core import charts
+    from participation.processes.sections import register_phase_summary, register_process_section
     from participation.surveys import (
         demo,  # noqa: F401 - registers its seeder
         opendata,  # noqa: F401 - registers its open-data datasets
@@ -27,23 +35,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp, subdomain=TENANT_SITE)
     app.register_blueprint(staff_bp, subdomain=TENANT_SITE)
     charts.init_app(app)  # already done by core.app; harmless when repeated
-    # For templates/surveys/_process_section.html and _phase_summary.html.
-    app.jinja_env.globals["process_surveys"] = services.process_surveys
-    app.jinja_env.globals["phase_surveys"] = services.phase_surveys
+    register_process_section(
+        app, "surveys", "surveys/_process_section.html", 30, services.process_surveys
+    )
+    register_phase_summary(
+        app, "surveys", "surveys/_phase_summary.html", 20, services.phase_surveys
+    )
     app.jinja_env.globals["survey_status_labels"] = services.STATUS_LABELS
-    _label_audit_actions()
+    navigation.register_nav_entry(app, "tenant", "surveys.index", _l("Consultations"), 20)
+    navigation.register_nav_entry(
+        app, "staff", "staff_surveys.index", _l("Consultations"), 40, current=["staff_surveys."]
+    )
+    register_audit_labels(services.AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS)
     from participation.surveys import personal_data  # noqa: F401 - registers its RGPD rules
-
-
-def _label_audit_actions() -> None:
-    """Give the staff audit log French names for our actions."""
-    try:
-        from flask_babel import lazy_gettext as _l
-
-        from participation.staff import views as staff_views
-        from participation.surveys.services import AUDIT_ACTION_LABELS
-    except ImportError:  # pragma: no cover - the staff package is part of the product
-        return
-    for action, label in AUDIT_ACTION_LABELS.items():
-        staff_views.ACTION_LABELS.setdefault(action, label)
-    staff_views.TARGET_LABELS.setdefault("survey", _l("Consultation"))

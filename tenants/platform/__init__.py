@@ -10,6 +10,9 @@ above (billing, network) build their platform pages on ``views.roles_required``.
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core import navigation
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +42,14 @@ def init_app(app: Flask) -> None:
         )
     )
     app.cli.add_command(platform_cli)
+    navigation.register_nav_entry(
+        app,
+        "platform",
+        "platform_accounts.operator_home",
+        _l("Console opérateur"),
+        20,
+        visible=lambda user: getattr(user, "role", None) == "operator",
+    )
 
 
 def _remove_member_accounts(tenant) -> None:

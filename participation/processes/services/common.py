@@ -36,7 +36,7 @@ MAX_PHASES = 20
 HOME_PER_GROUP = 6
 MAX_ID = 2**31 - 1
 
-#: For the staff audit log (participation/staff/views.py shows these labels).
+#: For the staff audit log (registered with core.audit by participation.processes.init_app).
 AUDIT_ACTION_LABELS = {
     "processes.process_created": _l("Démarche créée"),
     "processes.process_updated": _l("Démarche modifiée"),

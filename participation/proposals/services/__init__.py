@@ -1,7 +1,8 @@
 """Proposals: submission, edition, withdrawal, supports, lists and search, and the official
 answer workflow (status, public answer, assignment to a service and an agent).
 
-Services add and flush, never commit and never touch the request (docs/architecture.md, "A feature package"). Rules
+Services add and flush, never commit and never touch the request (docs/architecture.md,
+"A feature package"). Rules
 that can be broken raise :class:`ProposalError` with a French message for the user; every
 staff action writes its audit row in the same transaction.
 
