@@ -111,6 +111,7 @@ def tenant_job(func: Callable) -> Callable:
 
 
 def tenant_job_id(tenant_id: int, name: str, key: Any = "") -> str:
-    """Job ids carry the tenant id (docs/architecture.md, tenancy rule 8); rq allows [A-Za-z0-9_-] only."""
+    """Job ids carry the tenant id (docs/architecture.md, tenancy rule 8); rq allows
+    [A-Za-z0-9_-] only."""
     raw = f"t{int(tenant_id)}-{name}-{key}" if key != "" else f"t{int(tenant_id)}-{name}"
     return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
