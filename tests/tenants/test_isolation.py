@@ -1,6 +1,6 @@
 """The isolation suite of docs/architecture.md ("Tenancy"), on a pool of ONE connection, so
-that anything
-left behind by a request (search_path, schema map, identity map) would reach the next one.
+that anything left behind by a request (search_path, schema map, identity map) would reach the
+next one.
 
 Each check is also run against a deliberately broken implementation to show it can fail.
 """
