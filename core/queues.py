@@ -92,6 +92,7 @@ JOB_RETRY_KINDS: dict[str, str] = {
     "billing.signup.record_signup": "provisioning",
     "billing.verification.disputes._hand_over": "provisioning",
     "core.mail.deliver_mail": "mail",
+    "core.security.decoy.discard_mail": "mail",
     "participation.engagement.tasks.send_notification_email": "mail",
     "participation.accounts.tasks.export_user_data": "export",
     "participation.opendata.tasks.build_tenant_bundle": "opendata",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.seed import seed_tenant
-from tests.helpers import host_client
+from tests.api.seed import seed_tenant, seed_tools
+from tests.support import client_on
 
 
 @pytest.fixture(scope="session")
@@ -16,17 +16,9 @@ def seeded(app, make_tenant):
 @pytest.fixture
 def api(app, seeded):
     """A client on the seeded tenant's host, with a fresh client address (rate limits)."""
-    import secrets
-
-    client = host_client(app, seeded.tenant.primary_host)
-    client.environ_base["REMOTE_ADDR"] = (
-        f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
-    )
-    return client
+    return client_on(app, seeded.tenant)
 
 
 @pytest.fixture(scope="session")
 def tools(app, seeded):
-    from tests.api.seed import seed_tools
-
     return seed_tools(app, seeded)

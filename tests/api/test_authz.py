@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.participation.staff_fixtures import client_on, ensure_legal_documents, logged_in
+from tests.support import client_on, ensure_legal_documents, logged_in
 
 ROLES = (None, "citizen", "moderator", "admin")
 

@@ -212,7 +212,7 @@ def test_unexpected_error_answers_json(app, api, monkeypatch):
 
 def test_suspended_tenant_stays_readable(app, make_tenant):
     from tenants.context import load_tenant_ref
-    from tests.helpers import host_client
+    from tests.support import host_client
 
     tenant = make_tenant()
     seeded = __import__("tests.api.seed", fromlist=["seed_tenant"]).seed_tenant(app, tenant, bulk=0)

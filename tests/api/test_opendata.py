@@ -133,7 +133,7 @@ def test_no_personal_data_in_bundle(app, seeded, tools, folder):
 
 
 def test_page_and_download(app, seeded, folder, make_tenant):
-    from tests.helpers import host_client
+    from tests.support import host_client
 
     empty = make_tenant()
     page = host_client(app, empty.primary_host).get("/open-data")

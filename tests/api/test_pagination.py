@@ -69,7 +69,7 @@ def test_comments_pages_are_chronological(api, seeded):
 
 
 def test_cursor_of_another_list_or_tenant_is_refused(app, api, seeded, make_tenant):
-    from tests.helpers import host_client
+    from tests.support import host_client
 
     cursor = api.get("/api/v1/proposals?limit=1").json["next_cursor"]
     assert cursor

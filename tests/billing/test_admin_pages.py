@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from core import clock
 from core.db import db
-from tests.billing.conftest import (
+from tests.support import csrf_in, text
+from tests.support.billing import (
     add_invoice,
     admin_client,
     read_subscription,
@@ -17,7 +18,7 @@ from tests.billing.conftest import (
     subscribe,
     utc,
 )
-from tests.participation.staff_fixtures import audit_rows, csrf_in, text
+from tests.support.staff import audit_rows
 
 
 def test_the_billing_page_shows_the_situation_prices_and_invoices(billing_app, billing_tenant):

@@ -16,9 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.billing.conftest import deliver, price_id, subscribe, utc
-from tests.conftest import PLATFORM
-from tests.helpers import host_client
+from tests.support import PLATFORM, host_client
+from tests.support.billing import deliver, price_id, subscribe, utc
 
 DAY = 86_400
 STREAM_SIZE = 1_000

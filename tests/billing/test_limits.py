@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.db import db
-from tests.billing.conftest import subscribe
+from tests.support.billing import subscribe
 
 
 def test_limits_come_from_the_plan(billing_app, make_tenant):
@@ -151,7 +151,7 @@ def test_publishing_beyond_the_plan_is_refused_whatever_the_code_path(billing_ap
 def test_usage_counts_open_processes_and_staff(billing_app, billing_tenant):
     from billing.limits import usage
     from tenants.context import tenant_context
-    from tests.participation.staff_fixtures import create_person
+    from tests.support import create_person
 
     create_person(billing_app, billing_tenant, "admin")
     _publish(billing_app, billing_tenant, "Une démarche")

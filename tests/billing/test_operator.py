@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from core import clock
 from core.db import db
-from tests.billing.conftest import (
+from tests.support import PASSWORD, csrf_in, text
+from tests.support.billing import (
     add_invoice,
     days,
     operator_client,
@@ -19,7 +20,6 @@ from tests.billing.conftest import (
     subscribe,
     utc,
 )
-from tests.participation.staff_fixtures import csrf_in, text
 
 CONSOLE = "/operateur/facturation/"
 
@@ -49,8 +49,7 @@ def _post(client, page_path: str, path: str, data: dict):
 
 def test_only_operators_open_the_console(billing_app):
     from tenants.platform.services import create_platform_user, enable_totp_with_secret
-    from tests.conftest import PLATFORM
-    from tests.helpers import host_client
+    from tests.support import PLATFORM, host_client
 
     anonymous = host_client(billing_app, PLATFORM)
     response = anonymous.get(CONSOLE)
@@ -60,7 +59,7 @@ def test_only_operators_open_the_console(billing_app):
             "coordination-billing@exemple.fr",
             "Coordination",
             "coordinator",
-            password="Ornithorynque-Cardamome-1847",
+            password=PASSWORD,
         )
         enable_totp_with_secret(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         db.session.commit()

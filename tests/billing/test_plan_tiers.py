@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.billing.conftest import (
+from tests.support import PLATFORM, csrf_in, ensure_legal_documents, host_client, text
+from tests.support.billing import (
     admin_client,
     deliver,
     operator_client,
@@ -21,9 +22,7 @@ from tests.billing.conftest import (
     read_subscription,
     set_population,
 )
-from tests.conftest import PLATFORM
-from tests.helpers import host_client
-from tests.participation.staff_fixtures import audit_rows, csrf_in, ensure_legal_documents, text
+from tests.support.staff import audit_rows
 
 GRENOBLE = 156_140
 CONSOLE = "/operateur/facturation/"

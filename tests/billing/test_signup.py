@@ -7,17 +7,15 @@ the trial and the first-admin invitation are done by the time the sign-up answer
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, client_on, host_client, text
+from tests.support import csrf_in as csrf_token
 
 NARROW_NBSP = "\u202f"
 
@@ -26,18 +24,9 @@ NARROW_NBSP = "\u202f"
 
 
 @pytest.fixture(scope="module")
-def signup_app(app, database_url, redis_url):
-    """The shared app once core/app.py registers the sign-up; until then, one of our own
-    (Flask refuses new blueprints on an app that has served requests)."""
-    wired = app
-    if "signup.start" not in app.view_functions:
-        from billing.signup_views import init_signup
-        from core import create_app
-
-        wired = create_app(base_config(database_url, redis_url))
-        init_signup(wired)
-    seed_plans(wired)
-    return wired
+def signup_app(app):
+    seed_plans(app)
+    return app
 
 
 def seed_plans(app) -> None:
@@ -52,11 +41,7 @@ def seed_plans(app) -> None:
 @pytest.fixture
 def client(signup_app):
     """A platform client with an address of its own (rate-limit counters never mix)."""
-    client = host_client(signup_app, PLATFORM)
-    client.environ_base["REMOTE_ADDR"] = "10.{}.{}.{}".format(
-        *(secrets.randbelow(254) + 1 for _ in range(3))
-    )
-    return client
+    return client_on(signup_app, PLATFORM)
 
 
 def _taken_codes(app) -> set[tuple[str, str]]:
@@ -100,17 +85,6 @@ def add_staff(app, tenant, email: str, role: str) -> None:
     with app.app_context(), tenant_context(tenant):
         db.session.add(User(email=email, display_name=f"Agent {role}", staff_role=StaffRole(role)))
         db.session.commit()
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def text(response) -> str:
-    """The page, HTML entities decoded (French texts are full of apostrophes)."""
-    return unescape(response.get_data(as_text=True))
 
 
 def signup_path(commune) -> str:

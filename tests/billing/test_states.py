@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from core import clock
 from core.db import db
-from tests.billing.conftest import (
+from tests.support import client_on, csrf_in, text
+from tests.support.billing import (
     add_invoice,
     admin_client,
     days,
@@ -20,8 +21,7 @@ from tests.billing.conftest import (
     subscribe,
     utc,
 )
-from tests.participation.staff_fixtures import client_on, csrf_in, text
-from tests.smtp import links_in, text_of
+from tests.support.smtp import links_in, text_of
 
 T0 = utc(2026, 3, 2, 9, 0)
 
@@ -289,7 +289,7 @@ def test_a_canceled_space_offers_its_export(billing_app, billing_tenant):
 
 
 def test_billing_pages_are_for_admins_only(billing_app, billing_tenant):
-    from tests.participation.staff_fixtures import logged_in
+    from tests.support import logged_in
 
     subscribe(billing_app, billing_tenant)
     moderator, _person = logged_in(billing_app, billing_tenant, "moderator")

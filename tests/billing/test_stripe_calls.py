@@ -8,7 +8,8 @@ import re
 import pytest
 
 from core.db import db
-from tests.billing.conftest import (
+from tests.support import csrf_in, text
+from tests.support.billing import (
     add_invoice,
     admin_client,
     price_id,
@@ -17,7 +18,6 @@ from tests.billing.conftest import (
     subscribe,
     utc,
 )
-from tests.participation.staff_fixtures import csrf_in, text
 
 
 def assert_key(request, prefix: str) -> None:

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from core import clock
 from core.db import db
-from tests.billing.conftest import operator_client
 from tests.billing.test_signup import (
     add_staff,
     csrf_token,
@@ -28,8 +27,8 @@ from tests.billing.test_signup import (
     tenant_for,
     text,
 )
-from tests.conftest import PLATFORM
-from tests.helpers import host_client
+from tests.support import PASSWORD, PLATFORM, client_on, host_client
+from tests.support.billing import operator_client
 
 QUEUE = "/operateur/verifications"
 
@@ -42,9 +41,7 @@ def vapp(app):
 
 @pytest.fixture
 def client(vapp):
-    client = host_client(vapp, PLATFORM)
-    client.environ_base["REMOTE_ADDR"] = f"10.77.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    return client
+    return client_on(vapp, PLATFORM)
 
 
 def pdf_bytes() -> bytes:
@@ -422,7 +419,7 @@ def test_only_operators_act_on_the_queue(vapp, client, make_tenant):
             f"coord-{uuid.uuid4().hex[:6]}@exemple.fr",
             "Coordination",
             "coordinator",
-            password="Ornithorynque-Cardamome-1847",
+            password=PASSWORD,
         )
         enable_totp_with_secret(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         db.session.commit()

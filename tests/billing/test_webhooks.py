@@ -9,10 +9,9 @@ import time
 import sqlalchemy as sa
 
 from core.db import db
-from tests.billing.conftest import deliver, price_id, read_subscription, subscribe
-from tests.billing.fake_stripe import signed_headers
-from tests.conftest import PLATFORM
-from tests.helpers import host_client
+from tests.support import PLATFORM, host_client
+from tests.support.billing import deliver, price_id, read_subscription, subscribe
+from tests.support.fake_stripe import signed_headers
 
 
 def _platform(app):

@@ -5,7 +5,8 @@
   resolves every ``*.localhost`` name to the loopback address, so tenant sites are
   ``http://<slug>.pnyx.localhost:PORT/``. Under xdist each worker has its own server (and
   its own database, from ``database_url``).
-- ``live_tenant`` (session): one provisioned tenant on that server.
+- ``live_tenant`` (session): one provisioned tenant on that server; ``make_live_tenant()``
+  gives a module or a test one of its own.
 - ``browser`` (session): one Chromium (Debian's ``/usr/bin/chromium``; Playwright's own
   browsers cannot be downloaded here); ``page`` gets a fresh context per test (fr-FR), so
   tests share no cookies or storage; ``open_page()`` gives another one (a second person).
@@ -21,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.conftest import base_config
+from tests.support import base_config
 
 pytest.register_assert_rewrite("tests.browser.axe")
 
@@ -135,38 +135,31 @@ def live_server(database_url, redis_url, smtp_server) -> Iterator[LiveServer]:
             db.engine.dispose()
 
 
-def _unused_commune_code() -> str:
-    """A real commune with no tenant yet in this database (other fixtures use "Saint-…")."""
-    import sqlalchemy as sa
+@pytest.fixture(scope="session")
+def make_live_tenant(live_server):
+    """``make_live_tenant()``: a provisioned tenant on the live server's platform domain, from
+    a pool of its own (tests/support/tenants.py), kept until the end of the fixture or test
+    that asked for it."""
+    from tests.support.plugin import lease_owner
+    from tests.support.tenants import TenantFactory, TenantPool
 
-    from core.db import db
-    from tenants import official
-    from tenants.models import Tenant
+    pool = TenantPool(live_server.app, platform=live_server.platform_host)
 
-    taken = set(db.session.scalars(sa.select(Tenant.code)))
-    for commune in official.search("ville", limit=200):
-        if commune.kind == "commune" and commune.code not in taken:
-            return commune.code
-    raise LookupError("no free commune to create the browser tests' tenant")
+    def lease(tenant_id: int) -> None:
+        lease_owner().addfinalizer(lambda: pool.release(tenant_id))
+
+    factory = TenantFactory(pool, lease)
+
+    def make() -> LiveTenant:
+        ref = factory()
+        return LiveTenant(ref=ref, url=live_server.url_for_host(ref.primary_host, ""))
+
+    return make
 
 
 @pytest.fixture(scope="session")
-def live_tenant(live_server) -> LiveTenant:
-    from core.db import db
-    from tenants.context import load_tenant_ref
-    from tenants.provisioning import provision_now
-    from tenants.services import create_tenant
-
-    app = live_server.app
-    with app.app_context():
-        tenant = create_tenant(
-            _unused_commune_code(), live_server.platform_host, slug=f"b-{uuid.uuid4().hex[:10]}"
-        )
-        db.session.commit()
-        tenant_id = tenant.id
-        provision_now(db.engine, tenant_id)
-        ref = load_tenant_ref(tenant_id)
-    return LiveTenant(ref=ref, url=live_server.url_for_host(ref.primary_host, ""))
+def live_tenant(make_live_tenant) -> LiveTenant:
+    return make_live_tenant()
 
 
 # --------------------------------------------------------------------------- browser

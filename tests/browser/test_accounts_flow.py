@@ -31,7 +31,7 @@ def _nav(page):
 
 def _confirmed_citizen(live_server, live_tenant) -> tuple[str, str]:
     """A confirmed account (terms accepted), made through the models as the staff tests do."""
-    from tests.participation.staff_fixtures import create_person
+    from tests.support import create_person
 
     person = create_person(
         live_server.app, live_tenant.ref, email=_unique_email("clavier"), password=PASSWORD

@@ -4,21 +4,18 @@ and a plan's form (platform site)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.browser.axe import assert_accessible, visit
-from tests.conftest import base_config
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Ornithorynque-Cardamome-1847"
 NEEDED = (
     "billing_admin.index",
     "billing_operator.index",
@@ -38,43 +35,11 @@ def _prepare(app) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(live_server, database_url, redis_url, smtp_server):
-    """The live server once core/app.py registers billing; until then, one of our own."""
+def site(live_server, smtp_server):
+    """The live server, the plans seeded."""
     live_server.app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
-    if all(name in live_server.app.view_functions for name in NEEDED):
-        _prepare(live_server.app)
-        yield live_server
-        return
-    import billing
-    from core import create_app
-    from participation import accounts, staff
-    from tenants.platform import init_app as platform_init
-    from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
-
-    late_app = _LateBoundApp()
-    server = make_server("127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler)
-    port = server.server_port
-    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
-    app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
-    for name, init in (
-        ("accounts.login", accounts.init_app),
-        ("staff.home", staff.init_app),
-        ("platform_accounts.login", platform_init),
-    ):
-        if name not in app.view_functions:
-            init(app)
-    billing.init_app(app)
-    _prepare(app)
-    late_app.app = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield LiveServer(app=app, port=port)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    _prepare(live_server.app)
+    return live_server
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +56,7 @@ def billed_tenant(site):
     from tenants.models import Tenant
     from tenants.provisioning import provision_now
     from tenants.services import create_tenant
-    from tests.participation.staff_fixtures import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     app = site.app
     now = datetime.now(UTC)
@@ -141,7 +106,7 @@ def _tenant_url(site, tenant, path: str) -> str:
 
 
 def _log_in_admin(page, site, tenant) -> None:
-    from tests.participation.staff_fixtures import create_person
+    from tests.support import create_person
 
     admin = create_person(site.app, tenant, "admin", password=PASSWORD)
     visit(page, _tenant_url(site, tenant, "/connexion?next=/gestion/abonnement/"))

@@ -14,16 +14,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible, visit
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Ornithorynque-Cardamome-1847"
 
 
 @pytest.fixture
 def frozen_today(monkeypatch):
     """The live server runs in this process: freezing the clock here freezes it there."""
-    from tests.participation.budget_fixtures import TODAY
+    from tests.support.participation import TODAY
 
     monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     return TODAY
@@ -44,7 +43,7 @@ def _flat(value: str) -> str:
 
 
 def _count_ballots(app, ref, budget_id):
-    from tests.participation.budget_fixtures import count_rows
+    from tests.support.budgets import count_rows
 
     return count_rows(app, ref, "budget_ballots", budget_id)
 
@@ -52,8 +51,8 @@ def _count_ballots(app, ref, budget_id):
 def test_vote_with_running_total_and_over_budget_refusal(
     page, open_page, browser, live_server, live_tenant, follow, frozen_today
 ):
-    from tests.participation.budget_fixtures import make_budget
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
+    from tests.support.budgets import make_budget
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)
@@ -122,7 +121,7 @@ def test_vote_with_running_total_and_over_budget_refusal(
     expect(page.get_by_role("heading", level=1)).to_have_text("Vous avez voté")
 
     # --- Without JavaScript, the server refuses the over-budget ballot and keeps the choice.
-    from tests.participation.budget_fixtures import approve_voter
+    from tests.support.budgets import approve_voter
 
     other = create_person(
         app, ref, None, email=f"sansjs.{suffix}@exemple.fr", display_name="Yasmine Benali"
@@ -161,8 +160,8 @@ def test_vote_with_running_total_and_over_budget_refusal(
 def test_results_and_staff_pages_are_accessible(
     page, live_server, live_tenant, follow, frozen_today
 ):
-    from tests.participation.budget_fixtures import make_budget
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
+    from tests.support.budgets import make_budget
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)

@@ -13,10 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import visit
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Ornithorynque-Cardamome-1847"
 
 
 def _log_in(page, tenant, email: str, follow, secret: str | None = None):
@@ -32,7 +31,7 @@ def _log_in(page, tenant, email: str, follow, secret: str | None = None):
 def _meeting(app, ref, title: str) -> int:
     from core.db import db
     from participation.meetings.models import Meeting
-    from tests.participation.proposal_fixtures import read
+    from tests.support.participation import read
 
     def create():
         start = (datetime.now(UTC) + timedelta(days=6)).replace(
@@ -57,7 +56,7 @@ def _meeting(app, ref, title: str) -> int:
 def test_registering_for_a_meeting_with_a_waiting_list(
     page, open_page, live_server, live_tenant, follow, smtp_server
 ):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.browser.axe import visit
-from tests.network.bench_fixtures import seed_participation, share
+from tests.support.benchmarks import seed_participation, share
 
 pytestmark = pytest.mark.browser
 

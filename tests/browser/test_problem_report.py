@@ -14,10 +14,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible, visit
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Ornithorynque-Cardamome-1847"
 
 
 def _log_in(page, tenant, email: str, submit, accessible: bool = True):
@@ -30,7 +29,7 @@ def _log_in(page, tenant, email: str, submit, accessible: bool = True):
 def _category(app, ref, name: str) -> int:
     from core.db import db
     from participation.problems.models import ProblemCategory
-    from tests.participation.proposal_fixtures import read, service_id
+    from tests.support.participation import read, service_id
 
     voirie = service_id(app, ref, "Voirie et espaces publics")
 
@@ -62,7 +61,7 @@ def no_js_page(browser):
 
 
 def test_reporting_a_problem_without_javascript(no_js_page, page, live_server, live_tenant):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)
@@ -114,7 +113,7 @@ def _click_and_wait(page, locator):
 
 
 def test_the_map_fills_the_hidden_fields(page, live_server, live_tenant, follow):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
 
     app, ref = live_server.app, live_tenant.ref
     ensure_legal_documents(app, ref)

@@ -4,86 +4,26 @@ publishes a process through the staff pages."""
 
 from __future__ import annotations
 
-import threading
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pyotp
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from core import clock
 from tests.browser.axe import assert_accessible, visit
-from tests.conftest import base_config
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "Ornithorynque-Cardamome-1847"
 
 
 # --------------------------------------------------------------------------- the site
 
 
-def _own_live_site(database_url, redis_url):
-    """A live server whose app has the process pages, for as long as participation/__init__.py
-    does not register them (the shared live app would then 404 on /demarches)."""
-    from core import create_app
-    from core.db import db
-    from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
-    from tests.participation.test_processes import wire_process_pages
-
-    late_app = _LateBoundApp()
-    server = make_server("127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler)
-    port = server.server_port
-    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
-    wire_process_pages(app)
-    late_app.app = app
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    )
-    thread.start()
-
-    def stop():
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
-
-    return LiveServer(app=app, port=port), stop
-
-
 @pytest.fixture(scope="module")
-def site(request, database_url, redis_url, smtp_server) -> Iterator[tuple]:
-    """``(live server, live tenant)`` with the process pages registered."""
-    from core.db import db
-    from tenants.context import load_tenant_ref
-    from tenants.provisioning import provision_now
-    from tenants.services import create_tenant
-    from tests.browser.conftest import LiveTenant, _unused_commune_code
-    from tests.participation.staff_fixtures import ensure_legal_documents
-
-    live_server = request.getfixturevalue("live_server")
-    stop = None
-    if "processes.show" not in live_server.app.view_functions:
-        live_server, stop = _own_live_site(database_url, redis_url)
-    app = live_server.app
-    with app.app_context():
-        tenant = create_tenant(
-            _unused_commune_code(), live_server.platform_host, slug=f"p-{uuid.uuid4().hex[:10]}"
-        )
-        db.session.commit()
-        tenant_id = tenant.id
-        provision_now(db.engine, tenant_id)
-        ref = load_tenant_ref(tenant_id)
-    ensure_legal_documents(app, ref)
-    try:
-        yield live_server, LiveTenant(ref=ref, url=live_server.url_for_host(ref.primary_host, ""))
-    finally:
-        if stop is not None:
-            stop()
+def site(live_server, make_live_tenant) -> tuple:
+    """``(live server, a live tenant of this module)``."""
+    return live_server, make_live_tenant()
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +151,7 @@ def test_a_draft_is_not_found_for_visitors(page, site):
 
 
 def test_a_moderator_creates_schedules_and_publishes_a_process(page, site, follow):
-    from tests.participation.staff_fixtures import create_person
+    from tests.support import create_person
 
     live_server, tenant = site
     moderator = create_person(live_server.app, tenant.ref, "moderator", password=PASSWORD)

@@ -6,7 +6,6 @@ receives the e-mail. Every page on the way is checked with axe."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,10 +15,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import visit
+from tests.support import PASSWORD as CITIZEN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CITIZEN_PASSWORD = "Ornithorynque-Cardamome-1847"
 ADMIN_PASSWORD = "Phare-Tamarin-Quenouille-58"
 SERVICE = "Voirie et espaces publics"
 TITLE = "Des fontaines à eau dans les squares"
@@ -27,52 +26,9 @@ NEEDED = ("proposals.show", "processes.show", "engagement.notifications", "debat
 
 
 @pytest.fixture(scope="module")
-def site(live_server, live_tenant, database_url, redis_url, smtp_server):
-    """``(server, tenant)``: the shared live server once it serves the proposal pages; until
-    participation/__init__.py registers them, a live server of this module, wired here."""
-    if all(endpoint in live_server.app.view_functions for endpoint in NEEDED):
-        yield live_server, live_tenant
-        return
-    from werkzeug.serving import make_server
-
-    from core import create_app
-    from core.db import db
-    from tenants.context import load_tenant_ref
-    from tenants.provisioning import provision_now
-    from tenants.services import create_tenant
-    from tests.browser.conftest import (
-        LiveServer,
-        LiveTenant,
-        _LateBoundApp,
-        _QuietHandler,
-        _unused_commune_code,
-    )
-    from tests.conftest import base_config
-    from tests.participation.proposal_fixtures import wire
-
-    late = _LateBoundApp()
-    server = make_server("127.0.0.1", 0, late, threaded=True, request_handler=_QuietHandler)
-    port = server.server_port
-    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
-    wire(app)
-    late.app = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    try:
-        live = LiveServer(app=app, port=port)
-        with app.app_context():
-            tenant = create_tenant(
-                _unused_commune_code(), live.platform_host, slug=f"p-{uuid.uuid4().hex[:10]}"
-            )
-            db.session.commit()
-            provision_now(db.engine, tenant.id)
-            ref = load_tenant_ref(tenant.id)
-        yield live, LiveTenant(ref=ref, url=live.url_for_host(ref.primary_host, ""))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def site(live_server, live_tenant):
+    """``(server, tenant)``."""
+    return live_server, live_tenant
 
 
 def _paris_today():
@@ -93,8 +49,8 @@ def _log_in(page, tenant, email: str, password: str, follow, secret: str | None 
 def test_a_citizen_proposes_staff_answer_and_the_citizen_sees_it(
     page, open_page, site, follow, smtp_server
 ):
-    from tests.participation.proposal_fixtures import make_process
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
+    from tests.support.participation import make_process
 
     server, tenant = site
     app, ref = server.app, tenant.ref

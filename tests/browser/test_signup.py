@@ -8,15 +8,13 @@ space provisioned while the page is open. Every page is checked with axe-core.
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.browser.axe import assert_accessible, visit
-from tests.conftest import base_config
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -34,34 +32,12 @@ def seed_plans(app) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(live_server, database_url, redis_url, smtp_server):
-    """The live server once core/app.py registers the sign-up; until then, one of our own."""
+def site(live_server, smtp_server):
+    """The live server, the plans seeded."""
     # Mail from the server's jobs goes to the tests' SMTP server, whenever it started.
     live_server.app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
     seed_plans(live_server.app)
-    if "signup.start" in live_server.app.view_functions:
-        yield live_server
-        return
-    from billing.signup_views import init_signup
-    from core import create_app
-    from tests.browser.conftest import LiveServer, _LateBoundApp, _QuietHandler
-
-    late_app = _LateBoundApp()
-    server = make_server("127.0.0.1", 0, late_app, threaded=True, request_handler=_QuietHandler)
-    port = server.server_port
-    app = create_app(base_config(database_url, redis_url, PLATFORM_DOMAIN=f"pnyx.localhost:{port}"))
-    app.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
-    init_signup(app)
-    late_app.app = app
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield LiveServer(app=app, port=port)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    return live_server
 
 
 def free_commune(app):
@@ -274,9 +250,7 @@ def test_pending_page_and_operator_queue_are_accessible(page, site):
         provision_now(db.engine, tenant_id)
         secret = pyotp.random_base32()
         email = f"ops-{uuid.uuid4().hex[:6]}@exemple.fr"
-        user = create_platform_user(
-            email, "Camille Opératrice", "operator", password="Ornithorynque-Cardamome-1847"
-        )
+        user = create_platform_user(email, "Camille Opératrice", "operator", password=PASSWORD)
         enable_totp_with_secret(user, secret)
         db.session.commit()
     from tenants import invalidate_host_cache
@@ -291,7 +265,7 @@ def test_pending_page_and_operator_queue_are_accessible(page, site):
 
     visit(page, f"{site.url}/connexion")
     page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill("Ornithorynque-Cardamome-1847")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Vérifier").click()

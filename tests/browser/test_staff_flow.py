@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import visit
+from tests.support import PASSWORD as ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-ADMIN_PASSWORD = "Ornithorynque-Cardamome-1847"
 AGENT_PASSWORD = "Phare-Tamarin-Quenouille-58"
 SERVICE = "Voirie et propreté"
 TEAM = "/gestion/equipe"
@@ -25,7 +25,7 @@ TEAM = "/gestion/equipe"
 @pytest.fixture
 def admin(live_server, live_tenant):
     """An administrator of the live tenant, TOTP enrolled, in the service the agent joins."""
-    from tests.participation.staff_fixtures import create_person
+    from tests.support import create_person
 
     return create_person(
         live_server.app,

@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import visit
+from tests.support import PASSWORD as CITIZEN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CITIZEN_PASSWORD = "Ornithorynque-Cardamome-1847"
 ADMIN_PASSWORD = "Phare-Tamarin-Quenouille-58"
 TITLE = "Mobilités douces : vos habitudes"
 
@@ -62,7 +62,7 @@ def _add_question(staff, follow, kind: str, text: str, options: str = "", **extr
 def test_staff_build_a_survey_citizens_answer_and_read_the_results(
     page, open_page, site, follow, browser
 ):
-    from tests.participation.staff_fixtures import create_person, ensure_legal_documents
+    from tests.support import create_person, ensure_legal_documents
 
     server, tenant = site
     app, ref = server.app, tenant.ref

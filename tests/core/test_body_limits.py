@@ -15,20 +15,14 @@ import time
 import pytest
 from werkzeug.serving import make_server
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
-)
-
-from tests.conftest import PLATFORM  # noqa: E402
-from tests.participation.proposal_fixtures import (  # noqa: E402
-    citizen,
-    make_process,
-    proposal_row,
+from tests.support import (
+    PLATFORM,
+    client_on,
+    post,
     signed_in,
+    text,
 )
-from tests.participation.staff_fixtures import client_on, post, text  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.participation import citizen, make_process, proposal_row
 
 WEBHOOK = "/billing/stripe/webhook"
 UPLOAD_ENDPOINTS = (

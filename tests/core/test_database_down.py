@@ -21,13 +21,14 @@ import time
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
-from tests.participation.staff_fixtures import (
+from tests.support import (
+    PLATFORM,
+    base_config,
     create_person,
     csrf_for,
     ensure_legal_documents,
     forge_session,
+    host_client,
     random_address,
 )
 

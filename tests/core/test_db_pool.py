@@ -8,8 +8,7 @@ import sqlalchemy as sa
 import core.db
 from core import create_app
 from core.db import db
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, base_config, host_client
 
 IDLE_SECONDS = 10.0
 

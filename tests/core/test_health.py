@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from core import create_app
 from core.security.limits import storage_uri
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, base_config, host_client
 
 
 def test_healthz_names_redis_when_it_is_down(database_url, redis_url):

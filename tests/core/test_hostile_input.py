@@ -13,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
-from tests.participation.staff_fixtures import (
+from tests.support import (
+    PLATFORM,
+    base_config,
     create_person,
     csrf_for,
     ensure_legal_documents,
     forge_session,
+    host_client,
     random_address,
 )
 

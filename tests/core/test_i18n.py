@@ -8,7 +8,7 @@ import pytest
 from flask import render_template_string
 
 from core.security.redirects import safe_next_path
-from tests.conftest import PLATFORM
+from tests.support import PLATFORM
 
 FRENCH_HEADING = "Pnyx, la participation citoyenne des territoires"
 ENGLISH_HEADING = "Pnyx, citizen participation for local authorities"

@@ -22,12 +22,13 @@ from rq import Retry
 from core import create_app, outbox
 from core.db import db
 from core.jobs import JOB_RETRY_KINDS, enqueue_after_commit, registered_jobs
-from tests.conftest import base_config
-from tests.redis_server import RedisServer
+from tests.support import base_config
+from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_MODULES = (
     "core.mail",
+    "core.security.decoy",
     "core.cron",
     "tenants.provisioning",
     "tenants.sweeps",

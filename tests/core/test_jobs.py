@@ -8,8 +8,8 @@ from core import create_app
 from core.db import db
 from core.jobs import PnyxWorker, enqueue, get_queue, redis_connection, worker_redis_connection
 from tenants.context import current_tenant, tenant_job_id
-from tests.conftest import base_config
 from tests.core.jobs_for_tests import failing_job, record_tenant
+from tests.support import base_config
 
 
 def test_tenant_job_runs_inside_its_tenant_in_a_forked_worker(database_url, redis_url, tenant_a):

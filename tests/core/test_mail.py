@@ -14,8 +14,8 @@ from core import create_app
 from core.db import db
 from core.jobs import RETRY_POLICIES, PnyxWorker, get_queue, redis_connection
 from core.mail import deliver_mail, render_mail, send_mail
-from tests.conftest import PLATFORM, base_config
-from tests.smtp import SMTPServer, html_of, links_in, text_of
+from tests.support import PLATFORM, base_config
+from tests.support.smtp import SMTPServer, html_of, links_in, text_of
 
 TITLE = "Des bancs place de l'Église"
 LINK = "https://saint-étienne.example/propositions/42"

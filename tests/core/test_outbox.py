@@ -14,10 +14,9 @@ from rq import Queue
 from core import create_app, outbox
 from core.db import db
 from core.jobs import PnyxWorker, enqueue_after_commit, worker_redis_connection
-from tests.conftest import PLATFORM, base_config
 from tests.core.jobs_for_tests import count_run
-from tests.helpers import host_client
-from tests.redis_server import RedisServer
+from tests.support import PLATFORM, base_config, host_client
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture
@@ -113,7 +112,7 @@ def test_with_redis_down_actions_succeed_and_the_relay_delivers_each_job_once(
     from billing.signup_views import init_signup
     from participation.accounts import init_app as init_accounts
     from tests.billing.test_signup import seed_plans
-    from tests.participation.conftest import create_user, ensure_legal_documents, post_form
+    from tests.support import create_user, ensure_legal_documents, post_form
 
     fault_app = _app_on(database_url, redis_url, own_redis.url)
     if "signup.start" not in fault_app.view_functions:
@@ -184,19 +183,18 @@ def test_with_redis_down_a_comment_and_a_staff_answer_succeed_and_mail_the_autho
     (the author is e-mailed). Before the outbox both committed and answered 500."""
     from participation.proposals.models import Proposal
     from tenants.context import tenant_context
-    from tests.participation.proposal_fixtures import TODAY, make_process, make_proposal, wire
-    from tests.participation.staff_fixtures import (
+    from tests.support import (
         create_person,
         csrf_for,
         ensure_legal_documents,
         forge_session,
         random_address,
     )
+    from tests.support.participation import TODAY, make_process, make_proposal
 
     # The proposal fixtures' day, when their process is open for proposals and comments.
     monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
     fault_app = _app_on(database_url, redis_url, own_redis.url)
-    wire(fault_app)
     tenant = make_tenant()
     ensure_legal_documents(fault_app, tenant)
     author = create_person(fault_app, tenant)

@@ -16,40 +16,21 @@ from flask import session
 from flask_login import current_user
 
 from core.db import db
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PASSWORD, PLATFORM, client_on
 
-PASSWORD = "Ornithorynque-Cardamome-1847"
 BAD_CREDENTIALS = "E-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives : merci de patienter quelques minutes avant de réessayer."
 
 
 @pytest.fixture(scope="module")
-def papp(app, database_url, redis_url):
-    """The app with the platform accounts wired in (``app`` has migrated the database).
-
-    Until core/app.py calls ``tenants.platform.init_app``, a fresh app is wired here; once it
-    does, the branch below is a no-op.
-    """
-    if "platform_accounts.login" in app.view_functions:
-        return app
-    from core import create_app
-    from tenants.platform import init_app
-
-    wired = create_app(base_config(database_url, redis_url))
-    if "platform_accounts.login" not in wired.view_functions:
-        init_app(wired)
-    return wired
+def papp(app):
+    return app
 
 
 def _client(papp, host: str = PLATFORM):
     """A client with an address of its own: rate-limit counters never leak between tests
     (nor between runs within the hour)."""
-    client = host_client(papp, host)
-    client.environ_base["REMOTE_ADDR"] = "10.{}.{}.{}".format(
-        *(secrets.randbelow(254) + 1 for _ in range(3))
-    )
-    return client
+    return client_on(papp, host)
 
 
 def _make_user(papp, role: str = "operator", tenant_id: int | None = None) -> str:

@@ -3,24 +3,14 @@ password reset are limited per account whatever the client address (core.securit
 
 from __future__ import annotations
 
-import pytest
-
-from tests.helpers import host_client
-from tests.participation.conftest import (
+from tests.support import client_on as make_client
+from tests.support import (
     create_user,
-    csrf_token,
-    ensure_legal_documents,
-    make_client,
+    host_client,
     random_address,
     unique_email,
 )
-
-
-@pytest.fixture(scope="module")
-def tenant(app, make_tenant):
-    ref = make_tenant()
-    ensure_legal_documents(app, ref)
-    return ref
+from tests.support import csrf_in as csrf_token
 
 
 def _post(client, path: str, data: dict):
@@ -93,7 +83,7 @@ def test_failed_log_ins_on_one_account_are_limited_from_any_address(app, tenant)
 
 
 def test_successful_log_ins_do_not_use_up_the_account_budget(app, tenant):
-    from tests.participation.conftest import PASSWORD
+    from tests.support import PASSWORD
 
     user = create_user(app, tenant)
     for _ in range(12):

@@ -11,9 +11,9 @@ from redis.exceptions import RedisError
 
 from core.db import db
 from core.security.limits import storage_uri
-from tests.conftest import base_config
-from tests.participation.conftest import ensure_legal_documents, make_client
-from tests.redis_server import RedisServer
+from tests.support import base_config, ensure_legal_documents
+from tests.support import client_on as make_client
+from tests.support.redis_server import RedisServer
 
 HIT = "X-Pnyx-Cache"
 
@@ -110,7 +110,7 @@ def test_a_change_made_while_redis_was_down_invalidates_the_pages_when_it_is_bac
     from core.redis_client import redis_connection
     from participation.processes.models import Process
     from tenants.context import tenant_context
-    from tests.participation.proposal_fixtures import make_process
+    from tests.support.participation import make_process
 
     cached = _app(database_url, redis_url, redis_server)
     process_id = make_process(cached, tenant, title="Un kiosque pour le parc")

@@ -15,19 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from core.db import db
-from tests.billing.conftest import (  # noqa: F401 - fixtures
-    admin_client,
-    billing_app,
-    billing_tenant,
-    subscribe,
-)
-from tests.participation.staff_fixtures import (
-    client_on,
-    create_person,
-    csrf_in,
-    forge_session,
-    text,
-)
+from tests.support import client_on, create_person, csrf_in, forge_session, text
+from tests.support.billing import admin_client, subscribe
 
 #: A warm authenticated tenant home: SET LOCAL search_path, the user, the page's own
 #: query, the unread-notifications count. One spare for a feature that adds a query.
@@ -71,7 +60,7 @@ def _set_state(app, tenant, state: str, *, raw: bool = False) -> None:
 
 
 def test_warm_authenticated_get_sends_a_bounded_number_of_statements(app, make_tenant):
-    from tests.participation.conftest import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     tenant = make_tenant()
     ensure_legal_documents(app, tenant)
@@ -88,7 +77,7 @@ def test_warm_authenticated_get_sends_a_bounded_number_of_statements(app, make_t
     assert not [s for s in seen if SUBSCRIPTIONS.search(s)]
 
 
-def test_a_warm_write_does_not_read_the_subscription(billing_app, billing_tenant):  # noqa: F811
+def test_a_warm_write_does_not_read_the_subscription(billing_app, billing_tenant):
     subscribe(billing_app, billing_tenant, state="active")
     client, _admin = admin_client(billing_app, billing_tenant)
     first, _ = _post_service(client, "Voirie")
@@ -100,11 +89,11 @@ def test_a_warm_write_does_not_read_the_subscription(billing_app, billing_tenant
 
 @pytest.mark.parametrize("raw", [False, True], ids=["orm", "raw-sql"])
 def test_a_subscription_change_is_seen_by_the_next_write(
-    billing_app,  # noqa: F811
+    billing_app,
     make_tenant,
     raw,
 ):
-    from tests.participation.conftest import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     tenant, other = make_tenant(), make_tenant()
     for each in (tenant, other):
@@ -126,7 +115,7 @@ def test_a_subscription_change_is_seen_by_the_next_write(
     assert _post_service(client, "Sports")[0].status_code == 302
 
 
-def test_another_process_bump_drops_this_process_values(billing_app, billing_tenant):  # noqa: F811
+def test_another_process_bump_drops_this_process_values(billing_app, billing_tenant):
     """What a webhook or the sweep in another process does: only the Redis counter moves."""
     from core.jobs import redis_connection
     from tenants import cache as tenant_values

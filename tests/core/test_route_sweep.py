@@ -33,12 +33,13 @@ from werkzeug.routing import RequestRedirect
 
 from core.db import db
 from core.routing import PLATFORM_SITE, TENANT_SITE
-from tests.conftest import PLATFORM
-from tests.helpers import host_client
-from tests.participation.staff_fixtures import (
+from tests.support import (
+    PASSWORD,
+    PLATFORM,
     create_person,
     ensure_legal_documents,
     forge_session,
+    host_client,
     random_address,
 )
 
@@ -394,7 +395,7 @@ def _platform_user(app, role: str, tenant_id=None):
             f"{role}-{uuid.uuid4().hex[:10]}@exemple.fr",
             f"Camille {role}",
             role,
-            password="Ornithorynque-Cardamome-1847",
+            password=PASSWORD,
             tenant_id=tenant_id,
         )
         enable_totp_with_secret(user, pyotp.random_base32())

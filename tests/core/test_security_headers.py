@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from core import create_app
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, base_config, host_client
 
 
 def _csp(response) -> dict[str, str]:

@@ -13,33 +13,20 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pyotp
-import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.conftest import PLATFORM  # noqa: E402
-from tests.helpers import host_client  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
+from core.db import db
+from tests.support import (
     PASSWORD,
+    PLATFORM,
     client_on,
     create_person,
     csrf_for,
-    ensure_legal_documents,
-    fresh_code,
+    host_client,
     random_address,
     session_cookie,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
-
-
-@pytest.fixture(scope="module")
-def tenant(staff_app, make_tenant):
-    ref = make_tenant()
-    ensure_legal_documents(staff_app, ref)
-    return ref
+from tests.support.staff import fresh_code
 
 
 def copy_of(app, client):

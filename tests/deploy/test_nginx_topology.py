@@ -23,8 +23,8 @@ import pytest
 
 from bench.slowloris import SlowlorisSwarm, measure
 from scripts.nginx import render, topology
-from tests.conftest import PLATFORM
 from tests.deploy.probe_app import PROBE_PATH
+from tests.support import PLATFORM
 
 pytestmark = pytest.mark.slow
 

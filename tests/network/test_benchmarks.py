@@ -14,8 +14,9 @@ from network.benchmarks.metrics import (
     population_stratum,
     representativeness_index,
 )
-from tests.network.bench_fixtures import TODAY, insert_snapshot, seed_participation, share
-from tests.network.conftest import logged_platform, make_network, platform_client
+from tests.support import logged_platform, platform_client
+from tests.support.benchmarks import TODAY, insert_snapshot, seed_participation, share
+from tests.support.network import make_network
 
 NOV = date(2026, 11, 1)
 OCT = date(2026, 10, 1)

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 
 from network.benchmarks.metrics import METRIC_KEYS
-from tests.network.bench_fixtures import insert_snapshot, share
-from tests.network.conftest import (
-    logged_platform,
-    make_network,
-    platform_audit,
-    platform_client,
-    platform_user,
-    post_platform,
-)
+from tests.support import logged_platform, platform_client, platform_user
+from tests.support import post as post_platform
+from tests.support.benchmarks import insert_snapshot, share
+from tests.support.network import make_network, platform_audit
 
 ACTORS = (
     "anonymous",

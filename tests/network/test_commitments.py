@@ -9,14 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.network.conftest import (
-    logged_platform,
-    make_network,
-    platform_audit,
-    platform_client,
-    platform_user,
-    post_platform,
-)
+from tests.support import logged_platform, platform_client, platform_user
+from tests.support import post as post_platform
+from tests.support.network import make_network, platform_audit
 
 
 def real_pdf(text: str = "preuve") -> bytes:

@@ -3,8 +3,9 @@ participants are told by e-mail (through the real SMTP server), never the one wh
 
 from __future__ import annotations
 
-from tests.network.conftest import make_network, platform_client, platform_user, post_platform
-from tests.participation.staff_fixtures import text
+from tests.support import platform_client, platform_user, text
+from tests.support import post as post_platform
+from tests.support.network import make_network
 
 
 def _question_id(response) -> int:

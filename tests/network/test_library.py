@@ -8,14 +8,10 @@ import io
 import sqlalchemy as sa
 
 from core.db import db
-from tests.network.conftest import (
-    make_network,
-    platform_client,
-    platform_user,
-    post_platform,
-)
 from tests.network.test_commitments import real_pdf
-from tests.participation.staff_fixtures import text
+from tests.support import platform_client, platform_user, text
+from tests.support import post as post_platform
+from tests.support.network import make_network
 
 TEMPLATE_FORM = {
     "category": "experience",
@@ -107,7 +103,7 @@ def test_library_is_members_only_unless_public(net_app, member_tenant, make_tena
 def test_adoption_copies_the_template_into_the_adopting_tenant_only(
     net_app, member_tenant, make_tenant
 ):
-    from tests.participation.staff_fixtures import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     other_tenant = make_tenant()
     ensure_legal_documents(net_app, other_tenant)
@@ -273,7 +269,7 @@ def test_members_comment_and_text_is_sanitised(net_app, member_tenant):
 
 
 def test_coordinator_deletes_a_practice_with_its_files(net_app, member_tenant, tmp_path):
-    from tests.network.conftest import platform_audit
+    from tests.support.network import platform_audit
 
     net_app.config["UPLOAD_FOLDER"] = str(tmp_path)
     coordinator_id, _ = platform_user(net_app, "coordinator")

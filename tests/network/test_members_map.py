@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from network.core.maps import _map_data, commune_centroids, members_map, project
 from scripts.build_commune_centroids import _rings
-from tests.conftest import PLATFORM
-from tests.network.conftest import make_network, platform_client
+from tests.support import PLATFORM, platform_client
+from tests.support.network import make_network
 
 
 def member(code: str, kind: str = "commune", departement: str | None = None, name=None):

@@ -6,16 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.db import db
-from tests.network.conftest import (
-    logged_platform,
-    make_network,
-    membership_status,
-    platform_audit,
-    platform_client,
-    platform_user,
-    post_platform,
-)
-from tests.participation.staff_fixtures import audit_rows, logged_in, post, text
+from tests.support import logged_in, logged_platform, platform_client, platform_user, post, text
+from tests.support import post as post_platform
+from tests.support.network import make_network, membership_status, platform_audit
+from tests.support.staff import audit_rows
 
 
 def test_operator_creates_a_network_and_names_a_coordinator(net_app):
@@ -168,7 +162,7 @@ def test_a_tenant_can_be_in_several_networks(net_app, member_tenant):
 def test_another_tenant_cannot_answer_for_mine(net_app, member_tenant, make_tenant):
     network = make_network(net_app, invited=[member_tenant])
     other = make_tenant()
-    from tests.participation.staff_fixtures import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     ensure_legal_documents(net_app, other)
     with net_app.app_context():

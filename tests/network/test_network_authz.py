@@ -15,14 +15,16 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.network.conftest import make_network, platform_client, platform_user
-from tests.participation.staff_fixtures import (
+from tests.support import (
     client_on,
     create_person,
     csrf_for,
     ensure_legal_documents,
     forge_session,
+    platform_client,
+    platform_user,
 )
+from tests.support.network import make_network
 
 VISITORS = [
     "anonymous",
@@ -352,7 +354,7 @@ def _data(world, endpoint) -> dict:
 def _url(app, endpoint, values) -> str:
     from flask import url_for
 
-    from tests.conftest import PLATFORM
+    from tests.support import PLATFORM
 
     with app.test_request_context("/", base_url=f"http://{PLATFORM}"):
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)

@@ -8,7 +8,9 @@ import io
 import json
 import zipfile
 
-from tests.network.conftest import make_network, platform_client, platform_user, post_platform
+from tests.support import platform_client, platform_user
+from tests.support import post as post_platform
+from tests.support.network import make_network
 
 
 def _files(response) -> dict[str, object]:

@@ -13,15 +13,17 @@ import sqlalchemy as sa
 
 from core.db import db
 from network.benchmarks.metrics import METRIC_KEYS, METRICS_BY_KEY, NATIONAL_ADULT_AGE_SHARES
-from tests.network.bench_fixtures import seed_participation, share
-from tests.network.conftest import logged_platform, make_network, platform_client
-from tests.participation.staff_fixtures import (
-    audit_rows,
+from tests.support import (
     client_on,
     ensure_legal_documents,
     logged_in,
+    logged_platform,
+    platform_client,
     post,
 )
+from tests.support.benchmarks import seed_participation, share
+from tests.support.network import make_network
+from tests.support.staff import audit_rows
 
 HIDDEN = "representativeness"
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.network.conftest import make_network, platform_client, platform_user
+from tests.support import platform_client, platform_user
+from tests.support.network import make_network
 
 SECTION_PATHS = {
     "members": "/membres",
@@ -63,7 +64,7 @@ def test_unknown_network_is_a_french_404(net_app):
 
 
 def test_network_pages_do_not_exist_on_tenant_hosts(net_app, people):
-    from tests.participation.staff_fixtures import client_on
+    from tests.support import client_on
 
     network = make_network(net_app, members=[people["member_tenant"]])
     client = client_on(net_app, people["member_tenant"])

@@ -23,11 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
-    ROW_WITHOUT_VISIT_DATES,
+from core.db import db
+from tests.support import (
     client_on,
     create_person,
     csrf_for,
@@ -35,6 +32,7 @@ from tests.participation.staff_fixtures import (  # noqa: E402
     session_cookie,
     unique_email,
 )
+from tests.support.staff import ROW_WITHOUT_VISIT_DATES
 
 STRANGERS = frozenset({"anonymous", "other_tenant_admin"})
 
@@ -104,8 +102,7 @@ def replay_other_tenant_admin(app, tenant_a, tenant_b, home_path: str, *, token_
 def platform_operator(app) -> tuple[tuple[str, str] | None, str | None]:
     """A platform operator's (session cookie, CSRF token), made on the platform host; or
     (None, why) when the platform package is missing."""
-    from tests.conftest import PLATFORM
-    from tests.helpers import host_client
+    from tests.support import PLATFORM, host_client
 
     try:
         from tenants.platform.models import PlatformRole, PlatformUser

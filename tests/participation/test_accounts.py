@@ -10,17 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.participation.conftest import (
+from tests.support import (
     PASSWORD,
     create_user,
-    csrf_token,
     find_user,
     load_user,
     login,
-    make_client,
     post_form,
     unique_email,
 )
+from tests.support import client_on as make_client
+from tests.support import csrf_in as csrf_token
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives : merci de patienter quelques minutes avant de réessayer."
@@ -554,7 +554,7 @@ def test_provisioning_inserts_the_default_texts(app, make_tenant):
     from participation.accounts import services
     from tenants.context import tenant_context
 
-    tenant = make_tenant()
+    tenant = make_tenant(fresh=True)  # provisioned, not reset from the pool
     with app.app_context(), tenant_context(tenant):
         documents = services.current_legal_documents()
         assert sorted(d.value for d in documents) == ["charter", "terms"]

@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.authz_matrix"
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402 - after the rewrite registration
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -30,16 +28,8 @@ from tests.participation.authz_matrix import (  # noqa: E402
     operator_post_refusal,
     signed_in_clients,
 )
-from tests.participation.staff_fixtures import (  # noqa: E402
-    FINGERPRINT_TABLES,
-    create_person,
-    csrf_for,
-    ensure_legal_documents,
-    unique_email,
-)
-
-# The fixtures staff_app and staff_smtp.
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support import create_person, csrf_for, ensure_legal_documents, unique_email  # noqa: E402
+from tests.support.staff import FINGERPRINT_TABLES  # noqa: E402
 
 # Reached without a staff session by design: the invitation link and the second factor.
 PUBLIC_ENDPOINTS = {"staff.accept_invitation", "staff.two_factor", "staff.two_factor_enrol"}

@@ -11,25 +11,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402
-from tests.participation.budget_fixtures import (  # noqa: E402
-    approve_voter,
-    count_rows,
-    make_budget,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
-    create_person,
-    csrf_for,
-    forge_session,
-)
-
-pytest_plugins = [
-    "tests.participation.staff_fixtures",
-    "tests.participation.budget_fixtures",
-]
+from core.db import db
+from tests.support import client_on, create_person, csrf_for, forge_session
+from tests.support.budgets import approve_voter, count_rows, make_budget
 
 
 def in_tenant(app, tenant, func):

@@ -6,30 +6,12 @@ from __future__ import annotations
 
 import io
 
-import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402
-from tests.participation.budget_fixtures import (  # noqa: E402
-    approve_voter,
-    count_rows,
-    make_budget,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
-    audit_rows,
-    client_on,
-    create_person,
-    logged_in,
-    post,
-    text,
-)
-
-pytest_plugins = [
-    "tests.participation.staff_fixtures",
-    "tests.participation.budget_fixtures",
-]
+from core.db import db
+from tests.support import client_on, create_person, logged_in, post, text
+from tests.support.budgets import approve_voter, count_rows, make_budget
+from tests.support.staff import audit_rows
 
 
 def in_tenant(app, tenant, func):
@@ -736,7 +718,10 @@ def test_follow_up_notifies_followers_of_retained_projects(staff_app, budget_ten
     } <= actions
 
 
-def test_staff_creates_and_publishes_a_budget(staff_app, budget_tenant, today):
+def test_staff_creates_and_publishes_a_budget(staff_app, own_tenant, today):
+    # A tenant of its own: the audit rows are picked by target id, which the module's other
+    # budget projects may share.
+    budget_tenant = own_tenant
     admin, _ = logged_in(staff_app, budget_tenant, "admin")
     assert admin.get("/gestion/budgets/nouveau").status_code == 200
     bad = post(
@@ -879,7 +864,7 @@ def test_vote_per_quartier_over_http(staff_app, budget_tenant, today):
 
 
 def test_staff_splits_the_envelope_per_quartier(staff_app, budget_tenant, today):
-    from tests.participation.budget_fixtures import neighbourhood_ids
+    from tests.support.budgets import neighbourhood_ids
 
     places = neighbourhood_ids(staff_app, budget_tenant, ["Fonderie", "Vauban"])
     admin, _ = logged_in(staff_app, budget_tenant, "admin")

@@ -13,9 +13,7 @@ import secrets
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.authz_matrix"
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -28,20 +26,9 @@ from tests.participation.authz_matrix import (  # noqa: E402
     expected_get,
     expected_post_refusal,
 )
-from tests.participation.budget_fixtures import (  # noqa: E402
-    TODAY,
-    approve_voter,
-    make_budget,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
-    create_person,
-    csrf_for,
-    ensure_legal_documents,
-    forge_session,
-)
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support import client_on, create_person, csrf_for, ensure_legal_documents, forge_session  # noqa: E402
+from tests.support.budgets import approve_voter, make_budget  # noqa: E402
+from tests.support.participation import TODAY  # noqa: E402
 
 COLUMNS = ["anonymous", "citizen", "voter", "agent", "moderator", "admin", "other_tenant_admin"]
 EVERYONE = frozenset(COLUMNS)

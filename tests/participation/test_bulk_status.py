@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import html
 
-import pytest
-
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
-)
-
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support import post
+from tests.support.participation import (
     citizen,
     events_of,
     make_process,
@@ -20,9 +15,7 @@ from tests.participation.proposal_fixtures import (  # noqa: E402
     proposal_row,
     staff,
 )
-from tests.participation.staff_fixtures import audit_rows, post  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.staff import audit_rows
 
 PATH = "/gestion/propositions/liste/statut"
 

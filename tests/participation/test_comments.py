@@ -16,42 +16,17 @@ import pytest
 import sqlalchemy as sa
 
 from core import clock
-
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.conftest import base_config  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
+from core.db import db
+from tests.support import (
     client_on,
     create_person,
-    csrf_for,
     ensure_legal_documents,
     forge_session,
+    post,
     text,
 )
 
-# The fixtures staff_app, staff_smtp and new_tenant.
-pytest_plugins = ["tests.participation.staff_fixtures"]
-
-
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session", name="eng_app")
-def eng_app_fixture(staff_app, database_url, redis_url, staff_smtp):
-    """The app with accounts, staff, debates and engagement pages. The shared one when
-    participation/__init__.py registers them all; else a fresh app wired here."""
-    needed = ("accounts.login", "staff.home", "debates.show", "engagement.notifications")
-    if all(endpoint in staff_app.view_functions for endpoint in needed):
-        return staff_app
-    from core import create_app
-    from participation import accounts, debates, engagement, staff
-
-    wired = create_app(base_config(database_url, redis_url))
-    for package in (accounts, staff, debates, engagement):
-        package.init_app(wired)
-    wired.config.update(SMTP_HOST=staff_smtp.host, SMTP_PORT=staff_smtp.port)
-    return wired
 
 
 @dataclass
@@ -155,10 +130,6 @@ def build_world(app, make_tenant) -> World:
 @pytest.fixture(scope="module", name="world")
 def world_fixture(eng_app, make_tenant) -> World:
     return build_world(eng_app, make_tenant)
-
-
-def post(client, path: str, data: dict | None = None, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_for(client), **(data or {})}, **kwargs)
 
 
 def comment_on(client, target_type: str, target_id: int, body: str, parent_id=None, **extra):

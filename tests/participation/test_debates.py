@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import audit_rows, text  # noqa: E402
-from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
+from core.db import db
+from tests.participation.test_comments import (  # noqa: F401 - fixtures
     World,
-    eng_app_fixture,
     flashes,
     post,
     world_fixture,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support import text
+from tests.support.staff import audit_rows
 
 
 def argue(client, debate_id: int, body: str, side: str | None = "pour", parent_id=None, **extra):

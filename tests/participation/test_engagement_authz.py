@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.authz_matrix"
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402 - after the rewrite registration
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -27,17 +25,8 @@ from tests.participation.authz_matrix import (  # noqa: E402
     operator_post_refusal,
     signed_in_clients,
 )
-from tests.participation.staff_fixtures import (  # noqa: E402
-    create_person,
-    csrf_for,
-    ensure_legal_documents,
-)
-from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
-    build_world,
-    eng_app_fixture,
-)
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.participation.test_comments import build_world  # noqa: E402
+from tests.support import create_person, csrf_for, ensure_legal_documents  # noqa: E402
 
 COLUMNS = OPERATOR_COLUMNS
 STRANGERS = OPERATOR_STRANGERS  # not logged in on A

@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-if "tests.participation.staff_fixtures" not in sys.modules:
-    pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import logged_in  # noqa: E402
-from tests.participation.test_processes import app_with_process_pages  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from core.db import db
+from tests.support import logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "participation", "network", "billing", "tenants")
@@ -120,8 +113,8 @@ def test_a_lazy_string_is_markup_to_jinja_and_a_str_is_not(app):
 
 
 @pytest.fixture(scope="module")
-def papp(staff_app, database_url, redis_url, staff_smtp):
-    return app_with_process_pages(staff_app, database_url, redis_url, staff_smtp)
+def papp(staff_app):
+    return staff_app
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures",
-    "tests.participation.proposal_fixtures",
-    "tests.participation.authz_matrix",
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -28,20 +24,13 @@ from tests.participation.authz_matrix import (  # noqa: E402
     check_refused_posts,
     expected_get,
 )
-from tests.participation.proposal_fixtures import (  # noqa: E402
-    citizen,
-    make_process,
-    read,
-    signed_in,
-    staff,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
+from tests.support import (  # noqa: E402
     client_on,
     csrf_for,
     ensure_legal_documents,
+    signed_in,  # noqa: E402
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.participation import citizen, make_process, read, staff  # noqa: E402
 
 COLUMNS = ["anonymous", "citizen", "agent", "moderator", "admin", "other_tenant_admin"]
 EVERYONE = frozenset(COLUMNS)

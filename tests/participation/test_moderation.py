@@ -3,25 +3,20 @@ dismissing reports, blocking and unblocking an account; every action audited."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import PASSWORD, audit_rows, text  # noqa: E402
-from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
+from core.db import db
+from tests.participation.test_comments import (  # noqa: F401 - fixtures
     World,
     comment_on,
-    eng_app_fixture,
     flashes,
     new_comment_id,
     post,
     world_fixture,
 )
-from tests.participation.test_debates import argue, new_argument_id  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.participation.test_debates import argue, new_argument_id
+from tests.support import PASSWORD, text
+from tests.support.staff import audit_rows
 
 
 def reports(world: World, target_type: str, target_id: int) -> list:

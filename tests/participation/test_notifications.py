@@ -6,23 +6,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import text  # noqa: E402
-from tests.participation.test_comments import (  # noqa: E402, F401 - fixtures
+from core.db import db
+from tests.participation.test_comments import (  # noqa: F401 - fixtures
     World,
     comment_on,
-    eng_app_fixture,
     new_comment_id,
     post,
     world_fixture,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support import text
 
 
 def set_user(world: World, user_id: int, **values) -> None:

@@ -8,20 +8,16 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402
-from core.security.limits import storage_uri  # noqa: E402
-from tests.conftest import base_config  # noqa: E402
-from tests.participation.proposal_fixtures import make_process  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
+from core.db import db
+from core.security.limits import storage_uri
+from tests.support import (
+    base_config,
     client_on,
     create_person,
     ensure_legal_documents,
     forge_session,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.participation import make_process
 
 HIT = "X-Pnyx-Cache"
 
@@ -194,7 +190,8 @@ def test_ballots_do_not_make_pages_stale(cached_app, tenant):
     """The register and the ballots are on no cached page: a vote keeps the pages."""
     from participation.budgets import services
     from tenants.context import tenant_context
-    from tests.participation.budget_fixtures import TODAY, approve_voter, make_budget
+    from tests.support.budgets import approve_voter, make_budget
+    from tests.support.participation import TODAY
 
     made = make_budget(cached_app, tenant, projects=[("Bancs", 10_000)])
     person = create_person(cached_app, tenant, None)
@@ -244,9 +241,9 @@ def test_no_page_outlives_the_day_it_was_rendered_on():
 def test_public_pages_open_no_session_for_anonymous_readers(cached_app, tenant):
     """A form's CSRF token would open a session, set a cookie and make the page
     unstorable: the public pages build their forms for signed-in readers only."""
-    from tests.participation.budget_fixtures import make_budget
-    from tests.participation.proposal_fixtures import citizen, make_proposal
     from tests.participation.test_meetings import make_meeting
+    from tests.support.budgets import make_budget
+    from tests.support.participation import citizen, make_proposal
 
     process_id = make_process(cached_app, tenant)
     proposal_id = make_proposal(cached_app, tenant, process_id, citizen(cached_app, tenant))

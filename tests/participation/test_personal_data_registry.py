@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.participation.conftest import create_user
+from tests.support import create_user
 
 
 def _world(user_id: int, other_id: int) -> dict:

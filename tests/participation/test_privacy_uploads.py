@@ -14,25 +14,21 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+from core import uploads
+from core.db import db
+from tests.core.test_uploads import GPS_IFD, jpeg_with_gps
+from tests.support import (
+    post,
+    signed_in,
 )
-
-from core import uploads  # noqa: E402 - after the rewrite registration
-from core.db import db  # noqa: E402
-from tests.core.test_uploads import GPS_IFD, jpeg_with_gps  # noqa: E402
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support.participation import (
     citizen,
     make_process,
     make_proposal,
     proposal_row,
     read,
-    signed_in,
     staff,
 )
-from tests.participation.staff_fixtures import post  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 
 def text(response) -> str:

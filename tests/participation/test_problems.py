@@ -12,22 +12,15 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
-)
-
-from core.db import db  # noqa: E402
-from tests.participation.proposal_fixtures import (  # noqa: E402
-    citizen,
-    notifications_of,
-    read,
-    service_id,
+from core.db import db
+from tests.support import (
+    client_on,
+    csrf_for,
     signed_in,
-    staff,
+    text,
 )
-from tests.participation.staff_fixtures import audit_rows, client_on, csrf_for, text  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.participation import citizen, notifications_of, read, service_id, staff
+from tests.support.staff import audit_rows
 
 VOIRIE = "Voirie"
 ECLAIRAGE = "Éclairage public"

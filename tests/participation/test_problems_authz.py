@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures",
-    "tests.participation.proposal_fixtures",
-    "tests.participation.authz_matrix",
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -26,21 +22,13 @@ from tests.participation.authz_matrix import (  # noqa: E402
     check_refused_posts,
     expected_get,
 )
-from tests.participation.proposal_fixtures import (  # noqa: E402
-    PNG_1PX,
-    citizen,
-    read,
-    service_id,
-    signed_in,
-    staff,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
+from tests.support import (  # noqa: E402
     client_on,
     csrf_for,
     ensure_legal_documents,
+    signed_in,  # noqa: E402
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.participation import PNG_1PX, citizen, read, service_id, staff  # noqa: E402
 
 COLUMNS = [
     "anonymous",

@@ -7,8 +7,6 @@ import sqlalchemy as sa
 
 from core.db import db
 
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
-
 
 def test_signalement_and_meeting_demo_seeders_are_idempotent(
     proposals_app, make_tenant, monkeypatch
@@ -84,7 +82,7 @@ def test_signalement_and_meeting_demo_seeders_are_idempotent(
     seed()
     assert snapshot() == first
     # The demo pages render.
-    from tests.participation.staff_fixtures import client_on
+    from tests.support import client_on
 
     client = client_on(app, tenant)
     page = client.get("/signalements").get_data(as_text=True)

@@ -6,124 +6,28 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from core import clock
-
-if "tests.participation.staff_fixtures" not in sys.modules:  # imported by a browser test too
-    pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.conftest import base_config  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
-    audit_rows,
+from core.db import db
+from tests.support import (
     client_on,
-    ensure_legal_documents,
     logged_in,
     path_of,
     post,
     text,
 )
-
-# The fixtures staff_app and staff_smtp.
-pytest_plugins = ["tests.participation.staff_fixtures"]
-
-TODAY = date(2027, 3, 15)
-#: A valid 1×1 PNG (core.uploads decodes and re-encodes every image: a file with a bad
-#: checksum is refused as damaged).
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
-)
-
+from tests.support.participation import PNG_1PX, TODAY, days
+from tests.support.participation import create_process as make_process
+from tests.support.staff import audit_rows
 
 # --------------------------------------------------------------------------- fixtures
 
 
-#: Features whose sections the process page includes (they register their Jinja helpers).
-SIBLING_FEATURES = ("proposals", "debates", "engagement")
-
-
-def wire_process_pages(app) -> None:
-    """Register the process pages and the features the process page includes, as
-    participation/__init__.py does once every feature is wired (each init is idempotent)."""
-    import importlib
-
-    from participation import accounts, processes, staff
-
-    accounts.init_app(app)
-    staff.init_app(app)
-    processes.init_app(app)
-    for name in SIBLING_FEATURES:
-        init = getattr(importlib.import_module(f"participation.{name}"), "init_app", None)
-        if init is not None:
-            init(app)
-
-
-def is_wired(app) -> bool:
-    return all(
-        endpoint in app.view_functions
-        for endpoint in ("accounts.login", "staff.home", "processes.show", "staff_processes.create")
-    )
-
-
-_wired_apps: dict[str, object] = {}
-
-
-def app_with_process_pages(staff_app, database_url, redis_url, smtp):
-    """The shared app once participation/__init__.py registers the process pages; until
-    then one fresh app per database, wired here (Flask refuses new blueprints on an app
-    that has already served requests)."""
-    if is_wired(staff_app):
-        return staff_app
-    if database_url not in _wired_apps:
-        from core import create_app
-
-        wired = create_app(base_config(database_url, redis_url))
-        wire_process_pages(wired)
-        wired.config.update(SMTP_HOST=smtp.host, SMTP_PORT=smtp.port)
-        _wired_apps[database_url] = wired
-    return _wired_apps[database_url]
-
-
-@pytest.fixture(scope="session")
-def processes_app(staff_app, database_url, redis_url, staff_smtp):
-    return app_with_process_pages(staff_app, database_url, redis_url, staff_smtp)
-
-
-@pytest.fixture(scope="module")
-def tenant(processes_app, make_tenant):
-    """A tenant shared by the tests of this module (each test uses its own titles)."""
-    ref = make_tenant()
-    ensure_legal_documents(processes_app, ref)
-    return ref
-
-
-@pytest.fixture
-def own_tenant(processes_app, make_tenant):
-    """A tenant of this test alone (home page and list counts)."""
-    ref = make_tenant()
-    ensure_legal_documents(processes_app, ref)
-    return ref
-
-
-@pytest.fixture
-def today(monkeypatch):
-    """Freeze the day the views see."""
-    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
-    return TODAY
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def days(n: int) -> date:
-    return TODAY + timedelta(days=n)
 
 
 def phase(start: int, end: int, *actions: str, kind: str = "contributions", title=None, **kw):
@@ -136,30 +40,6 @@ def phase(start: int, end: int, *actions: str, kind: str = "contributions", titl
         **{f"allows_{a}": True for a in actions},
         **kw,
     }
-
-
-def make_process(app, tenant, title: str | None = None, *, state="published", phases=(), **kw):
-    """A process made directly in the database; returns its id."""
-    from participation.processes.models import Phase, Process, ProcessState
-    from tenants.context import tenant_context
-
-    with app.app_context(), tenant_context(tenant):
-        process = Process(
-            title=title or f"Démarche {uuid.uuid4().hex[:8]}",
-            summary=kw.pop("summary", "Un résumé de la démarche."),
-            state=ProcessState.DRAFT,
-            **kw,
-        )
-        for position, values in enumerate(phases, start=1):
-            process.phases.append(Phase(position=position, **values))
-        db.session.add(process)
-        db.session.flush()
-        if state != "draft":
-            process.publish()
-        if state == "archived":
-            process.archive()
-        db.session.commit()
-        return process.id
 
 
 def read_process(app, tenant, process_id: int) -> dict | None:

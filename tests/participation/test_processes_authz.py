@@ -13,8 +13,6 @@ from datetime import date
 
 import pytest
 
-if "tests.participation.staff_fixtures" not in sys.modules:  # already imported by a sibling
-    pytest.register_assert_rewrite("tests.participation.staff_fixtures")
 if "tests.participation.authz_matrix" not in sys.modules:
     pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
@@ -31,15 +29,7 @@ from tests.participation.authz_matrix import (  # noqa: E402
     operator_post_refusal,
     signed_in_clients,
 )
-from tests.participation.staff_fixtures import (  # noqa: E402
-    create_person,
-    csrf_for,
-    ensure_legal_documents,
-)
-from tests.participation.test_processes import app_with_process_pages  # noqa: E402
-
-# The fixtures staff_app and staff_smtp.
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support import create_person, csrf_for, ensure_legal_documents  # noqa: E402
 
 COLUMNS = OPERATOR_COLUMNS
 STRANGERS = OPERATOR_STRANGERS  # not logged in on A
@@ -86,11 +76,6 @@ POST_DATA = {
 }
 
 FINGERPRINT_TABLES = ("processes", "phases", "themes", "audit_log")
-
-
-@pytest.fixture(scope="session")
-def processes_app(staff_app, database_url, redis_url, staff_smtp):
-    return app_with_process_pages(staff_app, database_url, redis_url, staff_smtp)
 
 
 def expected_process_get(column: str, endpoint: str) -> int:

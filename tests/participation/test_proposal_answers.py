@@ -13,12 +13,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+from core.db import db
+from tests.support import (
+    client_on,
+    post,
+    signed_in,
 )
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support.participation import (
     backdate,
     citizen,
     days,
@@ -29,12 +30,9 @@ from tests.participation.proposal_fixtures import (  # noqa: E402
     proposal_row,
     read,
     service_id,
-    signed_in,
     staff,
 )
-from tests.participation.staff_fixtures import audit_rows, client_on, post  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support.staff import audit_rows
 
 
 @pytest.fixture
@@ -518,7 +516,7 @@ def test_admins_rename_the_statuses(papp, own_tenant, today):
     assert "Indiquez un libellé" in page_text(response)
     response = post(admin, "/gestion/propositions/statuts", labels)
     assert response.status_code == 303
-    from tests.participation.staff_fixtures import setting
+    from tests.support.staff import setting
 
     assert setting(papp, tenant, "proposal_status_labels")["accepted"] == "Adoptée"
     assert setting(papp, tenant, "proposal_edit_window_minutes") == 30

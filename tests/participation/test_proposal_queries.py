@@ -10,12 +10,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+from core.db import db
+from tests.support import (
+    post,
+    signed_in,
 )
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support.participation import (
     bulk_proposals,
     citizen,
     count_queries,
@@ -23,12 +23,8 @@ from tests.participation.proposal_fixtures import (  # noqa: E402
     make_proposal,
     read,
     service_id,
-    signed_in,
     staff,
 )
-from tests.participation.staff_fixtures import post  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 #: What a proposal page may cost, comments and follow button included.
 PROPOSAL_PAGE_MAX_QUERIES = 25
@@ -117,7 +113,7 @@ def test_the_list_runs_the_same_queries_for_10_or_50_cards(papp, tenant, today):
 
 def _person(papp, tenant, user_id: int):
     from participation.accounts.models import User
-    from tests.participation.staff_fixtures import Person
+    from tests.support import Person
 
     def load():
         user = db.session.get(User, user_id)

@@ -14,12 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
+from core.db import db
+from tests.support import (
+    client_on,
+    csrf_for,
+    post,
+    signed_in,
 )
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support.participation import (
     PNG_1PX,
     bulk_proposals,
     citizen,
@@ -30,13 +32,9 @@ from tests.participation.proposal_fixtures import (  # noqa: E402
     proposal_row,
     read,
     set_setting,
-    signed_in,
     staff,
     support_rows,
 )
-from tests.participation.staff_fixtures import client_on, csrf_for, post  # noqa: E402
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 
 def page_text(response) -> str:
@@ -312,7 +310,7 @@ def test_the_author_edits_within_the_window_while_received(papp, tenant, today):
     assert post(other, path, {"title": "Piraté", "body": "x" * 30}).status_code == 403
 
     # Past the window (the tenant's setting), nobody may.
-    from tests.participation.proposal_fixtures import backdate
+    from tests.support.participation import backdate
 
     backdate(papp, tenant, proposal_id, minutes=61)
     response = client.get(path)
@@ -782,7 +780,7 @@ def test_the_demo_seeder_is_idempotent(papp, make_tenant, monkeypatch):
     from participation.proposals import demo as proposals_demo
     from participation.proposals.models import Proposal, ProposalStatus
     from tenants.context import tenant_context
-    from tests.participation.staff_fixtures import ensure_legal_documents
+    from tests.support import ensure_legal_documents
 
     slug = "saillans"
     from tenants.models import Tenant

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures",
-    "tests.participation.proposal_fixtures",
-    "tests.participation.authz_matrix",
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402 - after the rewrite registration
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -29,23 +25,21 @@ from tests.participation.authz_matrix import (  # noqa: E402
     expected_get,
     expected_post_refusal,
 )
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from tests.support import (  # noqa: E402
+    client_on,
+    csrf_for,
+    ensure_legal_documents,
+    signed_in,  # noqa: E402
+)
+from tests.support.participation import (  # noqa: E402
     PNG_1PX,
     citizen,
     make_process,
     make_proposal,
     read,
     service_id,
-    signed_in,
     staff,
 )
-from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
-    csrf_for,
-    ensure_legal_documents,
-)
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 COLUMNS = [
     "anonymous",
@@ -172,7 +166,7 @@ def matrix(proposals_app, make_tenant, today_module) -> Matrix:
 @pytest.fixture(scope="module")
 def today_module():
     """The processes' clock frozen for the whole module (the matrix is module-scoped)."""
-    from tests.participation.proposal_fixtures import TODAY
+    from tests.support.participation import TODAY
 
     patcher = pytest.MonkeyPatch()
     patcher.setattr("core.clock.paris_today", lambda: TODAY)

@@ -12,22 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
-)
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.proposal_fixtures import (  # noqa: E402
+from core.db import db
+from tests.support import signed_in
+from tests.support.participation import (
     bulk_proposals,
     citizen,
     count_queries,
     make_process,
     read,
     set_setting,
-    signed_in,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
 
 LIST_PAGE_MAX_QUERIES = 12
 PROPOSAL_PAGE_MAX_QUERIES = 15

@@ -10,15 +10,10 @@ import time
 import pytest
 
 from core.security.limits import storage_uri
-from tests.conftest import base_config
-from tests.participation.conftest import (
-    create_user,
-    csrf_token,
-    ensure_legal_documents,
-    make_client,
-    unique_email,
-)
-from tests.redis_server import RedisServer
+from tests.support import base_config, create_user, ensure_legal_documents, unique_email
+from tests.support import client_on as make_client
+from tests.support import csrf_in as csrf_token
+from tests.support.redis_server import RedisServer
 
 ROUNDS = 21
 

@@ -10,19 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.participation.conftest import create_user, load_user, login, make_client
-from tests.participation.staff_fixtures import ensure_legal_documents
-
-
-@pytest.fixture(scope="module")
-def tenant(app, make_tenant):
-    tenant = make_tenant()
-    ensure_legal_documents(app, tenant)
-    return tenant
+from tests.support import client_on as make_client
+from tests.support import create_user, load_user, login
 
 
 def _budget_with_census(vote_ends_on: date, user_id: int) -> dict:

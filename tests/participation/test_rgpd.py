@@ -15,16 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.participation.conftest import (
-    PASSWORD,
-    create_user,
-    csrf_token,
-    find_user,
-    load_user,
-    login,
-    make_client,
-    post_form,
-)
+from tests.support import PASSWORD, create_user, find_user, load_user, login, post_form
+from tests.support import client_on as make_client
+from tests.support import csrf_in as csrf_token
 
 
 def _logged_in(app, tenant, user):

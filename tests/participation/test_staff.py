@@ -12,30 +12,21 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import (  # noqa: E402
+from core.db import db
+from tests.support import (
     PASSWORD,
-    audit_rows,
     client_on,
     create_person,
     csrf_in,
     ensure_legal_documents,
-    fingerprint,
-    fresh_code,
     logged_in,
     login_path,
     path_of,
     post,
-    read_user,
-    setting,
     text,
     unique_email,
 )
-
-# The fixtures staff_app, staff_smtp and new_tenant.
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support.staff import audit_rows, fingerprint, fresh_code, read_user, setting
 
 NEW_PASSWORD = "Girafe-Tamarin-Velours-2093"
 #: A valid 1×1 PNG (core.uploads decodes and re-encodes every image: a file with a bad

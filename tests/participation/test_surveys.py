@@ -14,59 +14,17 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"
-)
-
-from core.db import db  # noqa: E402
-from tests.conftest import base_config  # noqa: E402
-from tests.participation.proposal_fixtures import (  # noqa: E402
-    TODAY,
-    citizen,
-    make_process,
-    read,
-    signed_in,
-    staff,
-)
-from tests.participation.staff_fixtures import (  # noqa: E402
-    audit_rows,
+from core.db import db
+from tests.support import (
     csrf_for,
     ensure_legal_documents,
+    signed_in,
     text,
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
-
+from tests.support.participation import TODAY, citizen, make_process, read, staff
+from tests.support.staff import audit_rows
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def surveys_app(proposals_app, database_url, redis_url, staff_smtp):
-    if "surveys.index" in proposals_app.view_functions:
-        return proposals_app
-    from core import create_app
-    from participation import surveys
-    from tests.participation.proposal_fixtures import wire
-
-    wired = create_app(base_config(database_url, redis_url))
-    wire(wired)
-    surveys.init_app(wired)
-    wired.config.update(SMTP_HOST=staff_smtp.host, SMTP_PORT=staff_smtp.port)
-    return wired
-
-
-@pytest.fixture(scope="module")
-def tenant(surveys_app, make_tenant):
-    ref = make_tenant()
-    ensure_legal_documents(surveys_app, ref)
-    return ref
-
-
-@pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
-    return TODAY
 
 
 @dataclass

@@ -11,11 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite(
-    "tests.participation.staff_fixtures",
-    "tests.participation.proposal_fixtures",
-    "tests.participation.authz_matrix",
-)
+pytest.register_assert_rewrite("tests.participation.authz_matrix")
 
 from core.db import db  # noqa: E402
 from tests.participation.authz_matrix import (  # noqa: E402
@@ -27,20 +23,18 @@ from tests.participation.authz_matrix import (  # noqa: E402
     check_refused_posts,
     expected_get,
 )
-from tests.participation.proposal_fixtures import citizen, read, signed_in, staff  # noqa: E402
-from tests.participation.staff_fixtures import (  # noqa: E402
-    client_on,
-    csrf_for,
-    ensure_legal_documents,
-)
 from tests.participation.test_surveys import (  # noqa: E402
     CHOICES,
     Spec,
     make_survey,
-    surveys_app,  # noqa: F401 - the fixture
 )
-
-pytest_plugins = ["tests.participation.staff_fixtures", "tests.participation.proposal_fixtures"]
+from tests.support import (  # noqa: E402
+    client_on,
+    csrf_for,
+    ensure_legal_documents,
+    signed_in,  # noqa: E402
+)
+from tests.support.participation import citizen, read, staff  # noqa: E402
 
 COLUMNS = ["anonymous", "citizen", "agent", "moderator", "admin", "other_tenant_admin"]
 EVERYONE = frozenset(COLUMNS)
@@ -116,12 +110,12 @@ FINGERPRINT_TABLES = (
 
 
 @pytest.fixture(scope="module")
-def matrix(surveys_app, make_tenant) -> Matrix:  # noqa: F811 - the imported fixture
+def matrix(surveys_app, make_tenant) -> Matrix:
     from participation.surveys.models import Survey, SurveySection
 
     app = surveys_app
     patcher = pytest.MonkeyPatch()
-    from tests.participation.proposal_fixtures import TODAY
+    from tests.support.participation import TODAY
 
     patcher.setattr("core.clock.paris_today", lambda: TODAY)
     tenant_a, tenant_b = make_tenant(), make_tenant()

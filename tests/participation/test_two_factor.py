@@ -8,28 +8,20 @@ from urllib.parse import quote
 
 import pytest
 
-pytest.register_assert_rewrite("tests.participation.staff_fixtures")
-
-from core.db import db  # noqa: E402 - after the rewrite registration
-from tests.participation.staff_fixtures import (  # noqa: E402
-    audit_rows,
+from core.db import db
+from tests.support import (
+    PASSWORD,
     client_on,
     create_person,
     csrf_in,
-    fingerprint,
     forge_session,
-    fresh_code,
     logged_in,
     login_path,
     path_of,
     post,
-    read_user,
     text,
-    totp_now,
 )
-
-# The fixtures staff_app, staff_smtp and new_tenant.
-pytest_plugins = ["tests.participation.staff_fixtures"]
+from tests.support.staff import audit_rows, fingerprint, fresh_code, read_user, totp_now
 
 VERIFY = "/gestion/securite/verification"
 ENROL = "/gestion/securite/double-authentification"
@@ -46,7 +38,7 @@ def _log_in(client, person, next_path: str | None = None):
         data={
             "csrf_token": csrf_in(text(page)),
             "email": person.email,
-            "password": "Ornithorynque-Cardamome-1847",
+            "password": PASSWORD,
             "next": next_path or "",
         },
     )

@@ -42,9 +42,9 @@ def _describe(conn, schema: str) -> dict:
 
 
 def test_replayed_schema_equals_alembic_schema(app, make_tenant, monkeypatch):
-    replayed = make_tenant()
+    replayed = make_tenant(fresh=True)
     monkeypatch.setattr(migrate, "REPLAY_FRESH_SCHEMAS", False)
-    by_alembic = make_tenant()
+    by_alembic = make_tenant(fresh=True)
     with app.app_context(), db.engine.connect() as conn:
         a = _describe(conn, replayed.schema)
         b = _describe(conn, by_alembic.schema)
@@ -54,13 +54,13 @@ def test_replayed_schema_equals_alembic_schema(app, make_tenant, monkeypatch):
 
 
 def test_recording_leaves_no_capture_schema(app, make_tenant):
-    make_tenant()
+    make_tenant(fresh=True)
     with app.app_context(), db.engine.connect() as conn:
         assert not conn.scalar(sa.text("SELECT count(*) FROM pg_namespace WHERE nspname='t_0'"))
 
 
 def test_replayed_trigger_works_in_its_own_schema(app, make_tenant):
-    ref = make_tenant()
+    ref = make_tenant(fresh=True)
     with app.app_context(), db.engine.begin() as conn:
         s = ref.schema
         conn.exec_driver_sql(f"INSERT INTO {s}.users (email, display_name) VALUES ('a@b.fr', 'A')")

@@ -11,8 +11,7 @@ from core.db import db
 from core.routing import TENANT_SITE
 from tenants.models import Tenant
 from tenants.resolver import normalise_host
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, base_config, host_client
 
 
 @pytest.fixture(scope="module")

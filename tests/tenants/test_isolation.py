@@ -17,8 +17,7 @@ from core.db import NoTenantError, TenantSession, TenantSwitchError, db
 from core.routing import TENANT_SITE
 from tenants.context import tenant_context
 from tenants.models import TenantSetting
-from tests.conftest import PLATFORM, base_config
-from tests.helpers import host_client
+from tests.support import PLATFORM, base_config, host_client
 
 
 def _read_probe():

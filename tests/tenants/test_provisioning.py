@@ -15,7 +15,7 @@ from tenants import migrate, provisioning
 from tenants.context import load_tenant_ref, tenant_context
 from tenants.models import TenantSetting
 from tenants.provisioning import provision_now, provision_tenant
-from tests.conftest import base_config
+from tests.support import base_config
 
 
 def _state(app, ref):

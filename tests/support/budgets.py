@@ -1,5 +1,5 @@
-"""Fixtures and helpers of the participatory budget tests (no tests of its own): imported
-by test_budgets.py, test_budget_ballots.py, test_budgets_authz.py and the browser test."""
+"""Participatory budgets for the tests: a budget in any phase on TODAY, with its projects,
+envelopes and neighbourhoods; approved voters; row counts."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.participation.staff_fixtures import ensure_legal_documents
-
-TODAY = date(2027, 3, 15)
+from tests.support.participation import TODAY
 
 #: Offsets (days from TODAY) of submission start, submission end, vote start, vote end,
 #: works start, for each phase the budget should be in on TODAY.
@@ -25,20 +22,6 @@ PHASE_DAYS = {
     "results": (-60, -40, -20, -5, 20),
     "implementation": (-90, -70, -50, -40, -20),
 }
-
-
-@pytest.fixture
-def today(monkeypatch):
-    """Freeze the collectivité's day (the processes' clock, which budgets use too)."""
-    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
-    return TODAY
-
-
-@pytest.fixture(scope="module")
-def budget_tenant(staff_app, make_tenant):
-    ref = make_tenant()
-    ensure_legal_documents(staff_app, ref)
-    return ref
 
 
 @dataclass

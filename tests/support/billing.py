@@ -1,10 +1,7 @@
-"""Fixtures of the billing tests: an app with the billing, account, staff and platform
-pages wired; a fake Stripe behind the real library; tenants with a subscription; logged-in
-admins and operators.
-
-``billing_app`` is the shared app once core/app.py registers billing; until then it is a
-fresh app wired here (Flask refuses new blueprints on an app that has served requests).
-"""
+"""Billing for the tests (fixtures loaded by tests/conftest.py): the app with the plans
+seeded, Stripe absent or a fake Stripe behind the real library, tenants of a village's size
+(every commune plan fits them) with a subscription and invoices, logged-in admins and
+operators, signed webhook deliveries."""
 
 from __future__ import annotations
 
@@ -17,23 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from tests.billing.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed_headers
-from tests.conftest import PLATFORM, base_config
-from tests.participation.staff_fixtures import (
-    client_on,
-    create_person,
-    ensure_legal_documents,
-    forge_session,
-)
-
-NEEDED_ENDPOINTS = (
-    "billing_admin.index",
-    "billing_operator.index",
-    "billing_webhook.stripe_webhook",
-    "staff.home",
-    "accounts.login",
-    "platform_accounts.login",
-)
+from tests.support.clients import platform_client
+from tests.support.constants import PASSWORD
+from tests.support.fake_stripe import WEBHOOK_SECRET, FakeStripe, signed_headers
+from tests.support.people import logged_in, password_hash
 
 
 def price_id(code: str) -> str:
@@ -41,32 +25,17 @@ def price_id(code: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def billing_app(app, database_url, redis_url, smtp_server):
-    import billing
+def billing_app(app):
+    """The session's app, the plans seeded with a Stripe price each."""
     from billing.catalogue import seed_plans
     from billing.models import Plan
 
-    wired = app
-    if any(name not in app.view_functions for name in NEEDED_ENDPOINTS):
-        from core import create_app
-        from participation import accounts, staff
-        from tenants.platform import init_app as platform_init
-
-        wired = create_app(base_config(database_url, redis_url))
-        if "accounts.login" not in wired.view_functions:
-            accounts.init_app(wired)
-        if "staff.home" not in wired.view_functions:
-            staff.init_app(wired)
-        if "platform_accounts.login" not in wired.view_functions:
-            platform_init(wired)
-        billing.init_app(wired)
-    wired.config.update(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)
-    with wired.app_context():
+    with app.app_context():
         seed_plans()
         for plan in db.session.scalars(sa.select(Plan)):
             plan.stripe_price_id = plan.stripe_price_id or price_id(plan.code)
         db.session.commit()
-    return wired
+    return app
 
 
 @pytest.fixture
@@ -120,9 +89,7 @@ def set_population(app, tenant, population: int):
 def billing_tenant(billing_app, make_tenant):
     """A provisioned tenant of this test alone (legal texts in place, no subscription), a
     village: every commune plan is open to it."""
-    tenant = set_population(billing_app, make_tenant(), VILLAGE)
-    ensure_legal_documents(billing_app, tenant)
-    return tenant
+    return set_population(billing_app, make_tenant(), VILLAGE)
 
 
 def utc(*args) -> datetime:
@@ -196,38 +163,23 @@ def refresh(app, tenant, now: datetime) -> str:
 
 
 def admin_client(app, tenant):
-    person = create_person(app, tenant, "admin")
-    client = client_on(app, tenant)
-    forge_session(client, tenant, person, verified=True)
-    return client, person
+    """A client signed in as a new admin of ``tenant`` (second factor given)."""
+    return logged_in(app, tenant, "admin")
 
 
 def operator_client(app):
-    """A logged-in operator (TOTP enrolled and given) on the platform site."""
+    """A client signed in as a new operator (TOTP enrolled and given) on the platform site."""
     from tenants.platform.services import create_platform_user, enable_totp_with_secret
-    from tests.helpers import host_client
 
     with app.app_context():
         user = create_platform_user(
-            f"ops-{uuid.uuid4().hex[:8]}@exemple.fr",
-            "Camille Opératrice",
-            "operator",
-            password="Ornithorynque-Cardamome-1847",
+            f"ops-{uuid.uuid4().hex[:8]}@exemple.fr", "Camille Opératrice", "operator"
         )
+        user.password_hash = password_hash(PASSWORD)
         enable_totp_with_secret(user, pyotp.random_base32())
         db.session.commit()
-        user_id, version = user.id, user.session_version
-        from core.security.auth import SESSION_RECORD_KEY, issue_session_token
-
-        token = issue_session_token("platform", user_id)
-    client = host_client(app, PLATFORM)
-    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
-    with client.session_transaction(base_url=client.base_url) as sess:
-        sess["_user_id"] = f"p:{user_id}:{version}"
-        sess[SESSION_RECORD_KEY] = token
-        sess["_fresh"] = True
-        sess["pnyx_2fa"] = True
-    return client, user_id
+        user_id = user.id
+    return platform_client(app, user_id), user_id
 
 
 def deliver(client, event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):

@@ -1,9 +1,7 @@
-"""Fixtures and helpers of the proposal tests (test_proposals*.py, test_proposal_*.py).
-
-``proposals_app`` is the shared app once participation/__init__.py registers every page the
-proposals need (accounts, staff, processes, engagement, proposals); until then it is a fresh
-app wired here (Flask refuses new blueprints on an app that has already served requests).
-"""
+"""Participation data for the tests: processes, proposals and what they lead to (supports,
+timeline events, notifications), the tenant's settings and services, and a counter of the
+SQL statements a block sends. Everything is made through the models or the services, inside
+the tenant, and read back in an app context of its own (what is committed)."""
 
 from __future__ import annotations
 
@@ -13,29 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from core.db import db
-from tests.conftest import base_config
-from tests.participation.staff_fixtures import (
-    PASSWORD,
-    Person,
-    client_on,
-    create_person,
-    ensure_legal_documents,
-    forge_session,
-)
+from tests.support.people import Person, create_person, signed_in
 
-REQUIRED_ENDPOINTS = (
-    "accounts.login",
-    "staff.home",
-    "processes.show",
-    "engagement.notifications",
-    "debates.show",
-    "proposals.show",
-)
+#: The day the participation tests live on (the ``today`` fixture freezes core.clock on it).
 TODAY = date(2027, 3, 15)
 #: A valid 1×1 PNG (core.uploads decodes and re-encodes every image: a file with a bad
 #: checksum is refused as damaged).
@@ -43,52 +25,6 @@ PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
-
-
-def wire(app) -> None:
-    """Register every package the proposal pages need (each init_app is idempotent)."""
-    from participation import accounts, debates, engagement, processes, proposals, staff
-
-    accounts.init_app(app)
-    staff.init_app(app)
-    processes.init_app(app)
-    engagement.init_app(app)
-    debates.init_app(app)
-    proposals.init_app(app)
-
-
-@pytest.fixture(scope="session")
-def proposals_app(staff_app, database_url, redis_url, staff_smtp):
-    if all(endpoint in staff_app.view_functions for endpoint in REQUIRED_ENDPOINTS):
-        return staff_app
-    from core import create_app
-
-    wired = create_app(base_config(database_url, redis_url))
-    wire(wired)
-    wired.config.update(SMTP_HOST=staff_smtp.host, SMTP_PORT=staff_smtp.port)
-    return wired
-
-
-@pytest.fixture(scope="module")
-def tenant(proposals_app, make_tenant):
-    """A tenant shared by the tests of a module (each test makes its own process)."""
-    ref = make_tenant()
-    ensure_legal_documents(proposals_app, ref)
-    return ref
-
-
-@pytest.fixture
-def own_tenant(proposals_app, make_tenant):
-    ref = make_tenant()
-    ensure_legal_documents(proposals_app, ref)
-    return ref
-
-
-@pytest.fixture
-def today(monkeypatch):
-    """Freeze the collectivité's day (the processes' clock, which proposals use too)."""
-    monkeypatch.setattr("core.clock.paris_today", lambda: TODAY)
-    return TODAY
 
 
 # --------------------------------------------------------------------------- data
@@ -99,6 +35,31 @@ def days(n: int) -> date:
 
 
 OPEN_PHASE = ("propose", "support", "comment")
+
+
+def create_process(app, tenant, title: str | None = None, *, state="published", phases=(), **kw):
+    """A process with ``phases`` (dicts of Phase columns, numbered in order) made directly
+    in the database, then published (or archived) as ``state`` says; returns its id."""
+    from participation.processes.models import Phase, Process, ProcessState
+    from tenants.context import tenant_context
+
+    with app.app_context(), tenant_context(tenant):
+        process = Process(
+            title=title or f"Démarche {uuid.uuid4().hex[:8]}",
+            summary=kw.pop("summary", "Un résumé de la démarche."),
+            state=ProcessState.DRAFT,
+            **kw,
+        )
+        for position, values in enumerate(phases, start=1):
+            process.phases.append(Phase(position=position, **values))
+        db.session.add(process)
+        db.session.flush()
+        if state != "draft":
+            process.publish()
+        if state == "archived":
+            process.archive()
+        db.session.commit()
+        return process.id
 
 
 def make_process(
@@ -115,34 +76,24 @@ def make_process(
 ) -> int:
     """A process with one phase from ``start`` to ``end`` days around ``base`` (TODAY)
     opening ``actions``; returns its id."""
-    from participation.processes.models import Phase, PhaseKind, Process, ProcessState
-    from tenants.context import tenant_context
+    from participation.processes.models import PhaseKind
 
-    with app.app_context(), tenant_context(tenant):
-        process = Process(
-            title=title or f"Démarche {uuid.uuid4().hex[:8]}",
-            summary="Une démarche de test.",
-            state=ProcessState.DRAFT,
-            support_threshold=threshold,
-        )
-        process.phases.append(
-            Phase(
-                position=1,
-                kind=PhaseKind.CONTRIBUTIONS,
-                title="Vos propositions",
-                starts_on=base + timedelta(days=start),
-                ends_on=base + timedelta(days=end),
-                **{f"allows_{action}": True for action in actions},
-            )
-        )
-        db.session.add(process)
-        db.session.flush()
-        if state != "draft":
-            process.publish()
-        if state == "archived":
-            process.archive()
-        db.session.commit()
-        return process.id
+    phase = {
+        "kind": PhaseKind.CONTRIBUTIONS,
+        "title": "Vos propositions",
+        "starts_on": base + timedelta(days=start),
+        "ends_on": base + timedelta(days=end),
+        **{f"allows_{action}": True for action in actions},
+    }
+    return create_process(
+        app,
+        tenant,
+        title,
+        state=state,
+        phases=[phase],
+        summary="Une démarche de test.",
+        support_threshold=threshold,
+    )
 
 
 def citizen(app, tenant, **kwargs) -> Person:
@@ -312,12 +263,6 @@ def backdate(app, tenant, proposal_id: int, minutes: int) -> None:
 # --------------------------------------------------------------------------- clients
 
 
-def signed_in(app, tenant, person: Person, verified: bool = True):
-    client = client_on(app, tenant)
-    forge_session(client, tenant, person, verified=verified)
-    return client
-
-
 def staff(app, tenant, role: str, services: tuple[str, ...] = ()) -> tuple[object, Person]:
     person = create_person(app, tenant, role, services=services)
     return signed_in(app, tenant, person), person
@@ -357,26 +302,3 @@ def count_queries(app) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
-
-
-__all__ = [
-    "PASSWORD",
-    "PNG_1PX",
-    "TODAY",
-    "backdate",
-    "bulk_proposals",
-    "citizen",
-    "count_queries",
-    "days",
-    "events_of",
-    "make_process",
-    "make_proposal",
-    "notifications_of",
-    "proposal_row",
-    "read",
-    "service_id",
-    "set_setting",
-    "signed_in",
-    "staff",
-    "support_rows",
-]
