@@ -161,11 +161,7 @@ def project_json(project: BudgetProject, result) -> dict:
 )
 def list_budgets(params: dict[str, Any]):
     query = visibility.published_budgets()
-    if params["process"]:
-        query = query.where(Budget.process_id == params["process"])
-    result = cursor.by_id("budgets", query, Budget.id, params)
-    result["items"] = [budget_json(b) for b in result["items"]]
-    return jsonify(result)
+    return jsonify(cursor.listing_json("budgets", query, Budget, params, budget_json))
 
 
 @api_get(

@@ -73,3 +73,20 @@ def by_id(
     if rows:
         return page(list(db.session.execute(query).all()), limit, listing, lambda r: [r[0].id])
     return page(list(db.session.scalars(query)), limit, listing, lambda item: [item.id])
+
+
+def of_process(query: sa.Select, model: Any, params: dict[str, Any]) -> sa.Select:
+    """``query`` narrowed to the process of the ``process`` parameter, when one is given."""
+    if params["process"]:
+        query = query.where(model.process_id == params["process"])
+    return query
+
+
+def listing_json(
+    listing: str, query: sa.Select, model: Any, params: dict[str, Any], to_json: Callable
+) -> dict:
+    """A list endpoint's answer: the ``process``-filtered page of ``query``, newest first,
+    each item through ``to_json``."""
+    result = by_id(listing, of_process(query, model, params), model.id, params)
+    result["items"] = [to_json(item) for item in result["items"]]
+    return result

@@ -84,8 +84,7 @@ def meeting_json(meeting: Meeting, count) -> dict:
 )
 def list_meetings(params: dict[str, Any]):
     query = visibility.published_meetings()
-    if params["process"]:
-        query = query.where(Meeting.process_id == params["process"])
+    query = cursor.of_process(query, Meeting, params)
     if params["when"] == "upcoming":
         query = query.where(Meeting.ends_at >= clock.utcnow())
     elif params["when"] == "past":

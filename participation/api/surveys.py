@@ -158,11 +158,7 @@ def results_json(survey: Survey) -> dict:
 )
 def list_surveys(params: dict[str, Any]):
     query = visibility.published_surveys()
-    if params["process"]:
-        query = query.where(Survey.process_id == params["process"])
-    result = cursor.by_id("surveys", query, Survey.id, params)
-    result["items"] = [survey_json(x) for x in result["items"]]
-    return jsonify(result)
+    return jsonify(cursor.listing_json("surveys", query, Survey, params, survey_json))
 
 
 @api_get(

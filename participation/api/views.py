@@ -331,8 +331,7 @@ def list_proposals(params: dict[str, Any]):
         )
         .limit(params["limit"] + 1)
     )
-    if params["process"]:
-        query = query.where(Proposal.process_id == params["process"])
+    query = cursor.of_process(query, Proposal, params)
     if params["theme"]:
         query = query.where(Proposal.theme_id == params["theme"])
     if params["neighbourhood"]:
@@ -424,8 +423,7 @@ def _public_debates():
 )
 def list_debates(params: dict[str, Any]):
     query = _public_debates()
-    if params["process"]:
-        query = query.where(Debate.process_id == params["process"])
+    query = cursor.of_process(query, Debate, params)
     if params["state"]:
         query = query.where(Debate.state == params["state"])
     result = cursor.by_id("debates", query, Debate.id, params, rows=True)
@@ -483,8 +481,7 @@ def list_comments(params: dict[str, Any]):
         query = query.where(Comment.proposal_id == params["proposal"])
     if params["debate"]:
         query = query.where(Comment.debate_id == params["debate"])
-    if params["process"]:
-        query = query.where(Comment.process_id == params["process"])
+    query = cursor.of_process(query, Comment, params)
     result = cursor.by_id("comments", query, Comment.id, params, newest_first=False)
     result["items"] = [comment_json(c) for c in result["items"]]
     return jsonify(result)
