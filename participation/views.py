@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from core import clock
 from tenants.context import current_tenant
@@ -12,10 +12,7 @@ bp = Blueprint("participation", __name__)
 
 @bp.get("/")
 def home():
-    groups = []
-    # The process pages may not be registered (an app wired without them): no cards, then.
-    if "processes.show" in current_app.view_functions:
-        from participation.processes import services
+    from participation.processes import services
 
-        groups = services.home_groups(clock.paris_today())
+    groups = services.home_groups(clock.paris_today())
     return render_template("participation/home.html", tenant=current_tenant(), groups=groups)

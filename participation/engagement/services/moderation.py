@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -269,9 +268,7 @@ def _mail_block_notice(user: User, reason: str) -> None:
     from tenants.urls import tenant_url
 
     tenant = required_tenant()
-    charter_url = None
-    if "accounts.charter" in current_app.view_functions:
-        charter_url = tenant_url(tenant, "accounts.charter")
+    charter_url = tenant_url(tenant, "accounts.charter")
     send_mail(
         user.email,
         "notification_account_blocked",
