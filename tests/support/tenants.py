@@ -96,12 +96,15 @@ _ACTIVATE = sa.text(
 
 def communes() -> Iterator:
     """Real communes for test tenants, in a fixed order ("Saint-…": thousands of them), one
-    of each name: a test may look for one tenant's name on another's pages."""
+    of each name: a test may look for one tenant's name on another's pages. Names with an
+    apostrophe (Saint-Ouen-l'Aumône) are left out: pages escape it (``&#39;``), and a test
+    that looks for the name in a page would depend on which commune it drew. Escaping itself
+    has its own tests (tests/participation/test_markup_escaping.py)."""
     from tenants import official
 
     names: set[str] = set()
     for commune in official.search("saint", limit=5000):
-        if commune.kind == "commune" and commune.name not in names:
+        if commune.kind == "commune" and commune.name not in names and "'" not in commune.name:
             names.add(commune.name)
             yield commune
 
